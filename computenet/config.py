@@ -1,0 +1,104 @@
+"""The server's one frozen configuration, read from flags and ``COMPUTENET_*`` variables.
+
+The composition roots (``scheduler.server``, ``computenet.cli``) build a ``Config`` once and
+pass it down; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+__all__ = ["Config", "default_data_dir", "default_database_url"]
+
+_MIB = 1024 * 1024
+
+
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the embedded SQLite database lives: ``$COMPUTENET_DATA_DIR``, else
+    ``$XDG_DATA_HOME/computenet``, else ``~/.local/share/computenet``."""
+    env = os.environ if env is None else env
+    if env.get("COMPUTENET_DATA_DIR"):
+        return Path(env["COMPUTENET_DATA_DIR"])
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "computenet"
+
+
+def default_database_url(env: Mapping[str, str] | None = None) -> str:
+    """``$COMPUTENET_DATABASE_URL``, else SQLite in the data directory."""
+    env = os.environ if env is None else env
+    if env.get("COMPUTENET_DATABASE_URL"):
+        return env["COMPUTENET_DATABASE_URL"]
+    return f"sqlite:///{default_data_dir(env) / 'computenet.db'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the server needs to start; every field has a ``COMPUTENET_<NAME>`` variable."""
+
+    host: str = "127.0.0.1"
+    """Address the gRPC server binds to."""
+    port: int = 50051
+    """gRPC port; 0 picks a free one."""
+    database_url: str = field(default_factory=default_database_url)
+    """SQLAlchemy URL: SQLite (the embedded default) or PostgreSQL (``postgresql+psycopg://``)."""
+    metrics_port: int = 0
+    """Port of the Prometheus ``/metrics`` endpoint; 0 turns it off."""
+    metrics_host: str = "127.0.0.1"
+    """Address the metrics endpoint binds to."""
+    demo: bool = False
+    """Load the demo compute network at start when the inventory is empty."""
+    max_message_bytes: int = 16 * _MIB
+    """Largest gRPC message accepted or sent."""
+    max_concurrent_rpcs: int = 1000
+    """RPCs served at once; more are refused with RESOURCE_EXHAUSTED."""
+    grace_seconds: float = 10.0
+    """How long in-flight RPCs may finish after SIGTERM."""
+    log_level: str = "info"
+    """structlog level: debug, info, warning, error."""
+    log_json: bool = True
+    """JSON log lines (else a console renderer)."""
+    default_policy: str = "balanced"
+    """Placement policy of jobs that name none."""
+    batch_interval_seconds: float = 30.0
+    """How often the batch optimizer runs over the pending queue; 0 turns it off."""
+    batch_time_limit_seconds: float = 5.0
+    """CP-SAT time limit of a batch run."""
+    migrate: bool = True
+    """Run the database migrations at start."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Config:
+        """Defaults, then ``COMPUTENET_*`` variables, then explicit overrides (flags)."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"COMPUTENET_{f.name.upper()}")
+            if raw is None:
+                continue
+            values[f.name] = _parse(f.name, raw, f.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "database_url" not in values:
+            values["database_url"] = default_database_url(env)
+        return replace(cls(), **values)
+
+
+def _parse(name: str, raw: str, type_name: object) -> object:
+    kind = str(type_name)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            lowered = raw.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+    except ValueError:
+        raise ValueError(f"COMPUTENET_{name.upper()}={raw!r} is not a valid {kind}") from None
+    return raw

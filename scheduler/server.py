@@ -1,0 +1,128 @@
+"""Composition root of the server: builds the database, stores, engines and servicers from one
+``Config``, serves them on grpc.aio with health and reflection, and stops gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from sqlalchemy.engine import Engine
+
+from computenet import db
+from computenet.config import Config
+from computenet.v1 import (
+    inventory_pb2,
+    inventory_pb2_grpc,
+    scheduler_pb2,
+    scheduler_pb2_grpc,
+    telemetry_pb2,
+    telemetry_pb2_grpc,
+)
+from inventory.document import load_demo
+from inventory.service import InventoryServicer
+from inventory.store import InventoryStore
+
+__all__ = ["SERVICE_NAMES", "Running", "serve", "start"]
+
+SERVICE_NAMES = (
+    inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name,
+    scheduler_pb2.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
+    telemetry_pb2.DESCRIPTOR.services_by_name["TelemetryService"].full_name,
+)
+
+_log = structlog.get_logger("computenet.server")
+
+
+@dataclass
+class Running:
+    """A started server and what it is built from."""
+
+    server: grpc.aio.Server
+    port: int
+    config: Config
+    engine: Engine
+    inventory: InventoryStore
+    health: health.HealthServicer
+    _on_stop: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def address(self) -> str:
+        return f"{self.config.host}:{self.port}"
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Refuse new calls, let in-flight ones finish within ``grace`` seconds, release all."""
+        self.health.enter_graceful_shutdown()
+        await self.server.stop(self.config.grace_seconds if grace is None else grace)
+        for fn in reversed(self._on_stop):
+            fn()
+        self.engine.dispose()
+
+
+async def start(config: Config, *, engine: Engine | None = None) -> Running:
+    """Build everything from ``config`` and start serving; the caller owns ``stop()``."""
+    engine = engine or db.create_engine(config.database_url)
+    if config.migrate:
+        await asyncio.to_thread(db.migrate, engine)
+    inventory = InventoryStore(engine)
+    if config.demo and await asyncio.to_thread(inventory.is_empty):
+        counts = await asyncio.to_thread(inventory.import_document, load_demo())
+        _log.info("demo network loaded", **counts)
+
+    options = [
+        ("grpc.max_send_message_length", config.max_message_bytes),
+        ("grpc.max_receive_message_length", config.max_message_bytes),
+    ]
+    server = grpc.aio.server(options=options, maximum_concurrent_rpcs=config.max_concurrent_rpcs)
+    inventory_pb2_grpc.add_InventoryServiceServicer_to_server(InventoryServicer(inventory), server)
+    scheduler_pb2_grpc.add_SchedulerServiceServicer_to_server(
+        scheduler_pb2_grpc.SchedulerServiceServicer(), server
+    )
+    telemetry_pb2_grpc.add_TelemetryServiceServicer_to_server(
+        telemetry_pb2_grpc.TelemetryServiceServicer(), server
+    )
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in (*SERVICE_NAMES, ""):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (
+            *SERVICE_NAMES,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+    port = server.add_insecure_port(f"{config.host}:{config.port}")
+    if port == 0:
+        raise OSError(f"cannot bind {config.host}:{config.port}")
+    await server.start()
+    _log.info("serving", address=f"{config.host}:{port}", database=_redacted(config.database_url))
+    return Running(server, port, config, engine, inventory, health_servicer)
+
+
+def _redacted(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+async def serve(config: Config, *, ready: Callable[[Running], None] | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then stop gracefully."""
+    running = await start(config)
+    if ready is not None:
+        ready(running)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    _log.info("stopping", grace_seconds=config.grace_seconds)
+    await running.stop()
+    _log.info("stopped")
