@@ -346,6 +346,8 @@ def _check_document(
             pools[key], seen_pools[key] = pool, p
 
     node_seen: dict[tuple[str, str], str] = {}
+    units: dict[tuple[str, str, int], str] = {}
+    clashes: set[str] = set()
     for i, node in enumerate(doc.nodes):
         prefix, generated = node_paths[i]
         key = (node.data_center, node.id)
@@ -356,6 +358,17 @@ def _check_document(
             )
         else:
             node_seen[key] = prefix
+        if node.rack and node.rack_position_u:
+            # Node heights are not recorded, so only a shared lowest unit is a sure clash.
+            unit = (node.data_center, node.rack, node.rack_position_u)
+            field = f"{prefix}.racks" if generated else f"{prefix}.rack_position_u"
+            if unit in units and field not in clashes:
+                clashes.add(field)
+                v.add(
+                    field,
+                    f"unit {node.rack_position_u} of rack {node.rack!r} is taken by {units[unit]}",
+                )
+            units.setdefault(unit, f"node {node.id!r} ({prefix})")
         if generated:
             continue
         v.extend(validate_node(node, f"{prefix}.").items)

@@ -251,6 +251,16 @@ class TestInvalidDocuments:
         data["nodes"][0]["id"] = "gpu-0003"
         assert set(_violations(data)) == {"nodes[0].id"}
 
+    def test_two_nodes_in_one_rack_unit(self) -> None:
+        """An explicit node on a generated node's unit, or two pools filling one rack, clash."""
+        data = _minimal()
+        data["nodes"][0]["rack_position_u"] = 5
+        second = copy.deepcopy(data["pools"][0]) | {"id": "gpu2", "node_count": 1}
+        data["pools"].append(second)
+        found = _violations(data)
+        assert set(found) == {"nodes[0].rack_position_u", "pools[1].racks"}
+        assert "gpu-0011" in found["nodes[0].rack_position_u"]
+
     def test_sections_must_be_lists_of_mappings(self) -> None:
         """A section that is not a list, or an item that is not a mapping, is named."""
         data = _minimal()
