@@ -27,6 +27,9 @@ from computenet.v1 import (
 from inventory.document import load_demo
 from inventory.service import InventoryServicer
 from inventory.store import InventoryStore
+from scheduler.engine import Engine
+from scheduler.service import SchedulerServicer
+from scheduler.store import JobStore
 
 __all__ = ["SERVICE_NAMES", "Running", "serve", "start"]
 
@@ -48,6 +51,7 @@ class Running:
     config: Config
     engine: Engine
     inventory: InventoryStore
+    engine_: Engine
     health: health.HealthServicer
     _on_stop: list[Callable[[], None]] = field(default_factory=list)
 
@@ -73,6 +77,8 @@ async def start(config: Config, *, engine: Engine | None = None) -> Running:
     if config.demo and await asyncio.to_thread(inventory.is_empty):
         counts = await asyncio.to_thread(inventory.import_document, load_demo())
         _log.info("demo network loaded", **counts)
+    engine_ = Engine(JobStore(engine), inventory, default_policy=config.default_policy)
+    await engine_.start()
 
     options = [
         ("grpc.max_send_message_length", config.max_message_bytes),
@@ -80,9 +86,7 @@ async def start(config: Config, *, engine: Engine | None = None) -> Running:
     ]
     server = grpc.aio.server(options=options, maximum_concurrent_rpcs=config.max_concurrent_rpcs)
     inventory_pb2_grpc.add_InventoryServiceServicer_to_server(InventoryServicer(inventory), server)
-    scheduler_pb2_grpc.add_SchedulerServiceServicer_to_server(
-        scheduler_pb2_grpc.SchedulerServiceServicer(), server
-    )
+    scheduler_pb2_grpc.add_SchedulerServiceServicer_to_server(SchedulerServicer(engine_), server)
     telemetry_pb2_grpc.add_TelemetryServiceServicer_to_server(
         telemetry_pb2_grpc.TelemetryServiceServicer(), server
     )
@@ -103,7 +107,7 @@ async def start(config: Config, *, engine: Engine | None = None) -> Running:
         raise OSError(f"cannot bind {config.host}:{config.port}")
     await server.start()
     _log.info("serving", address=f"{config.host}:{port}", database=_redacted(config.database_url))
-    return Running(server, port, config, engine, inventory, health_servicer)
+    return Running(server, port, config, engine, inventory, engine_, health_servicer)
 
 
 def _redacted(url: str) -> str:

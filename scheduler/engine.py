@@ -1,0 +1,1005 @@
+"""The scheduling engine: the job queue and lifecycle, the in-memory capacity ledger kept in
+step with the inventory and the database, and the online placement of every submission.
+
+The database is the truth: a job is committed before SubmitJob answers, and at start the
+ledger is rebuilt from the inventory and the committed live jobs. The ledger is only touched
+from the event loop thread, one decision at a time; database writes run in worker threads.
+
+Online placement (every submission): hard constraints first (data center state, accelerator
+model, residency, latency SLO, tenant quota, capacity), then a weighted, normalised score over
+latency, energy cost, carbon and utilization picks the data center (``optimizer.online``),
+then the packing policy picks nodes and accelerators inside it (``ledger.try_place``); when a
+data center's capacity is too fragmented for the gang, the next best is tried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import structlog
+
+from computenet.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+    Violations,
+)
+from inventory.domain import (
+    AcceleratorModel,
+    DataCenter,
+    DataCenterState,
+    Node,
+    NodeState,
+    Region,
+    check_id,
+)
+from inventory.store import (
+    ACCELERATOR_MODELS,
+    DATA_CENTERS,
+    LINKS,
+    NODES,
+    REGIONS,
+    Change,
+    InventoryStore,
+)
+from scheduler import ledger as ledger_mod
+from scheduler.domain import (
+    FINISHED_STATES,
+    LIVE_STATES,
+    Allocation,
+    Candidate,
+    EnergyEstimate,
+    Explanation,
+    Job,
+    JobKind,
+    JobSpec,
+    JobState,
+    LatencyEstimate,
+    PendingReason,
+    Placement,
+    Policy,
+    QuotaLimit,
+    Quote,
+    ScoreTerm,
+    TenantQuota,
+    validate_spec,
+)
+from scheduler.energy import estimate_energy
+from scheduler.latency import estimate_rtt_ms
+from scheduler.ledger import Ledger
+from scheduler.optimizer.online import TERMS, score
+from scheduler.optimizer.packing import DEFAULT_POLICY as DEFAULT_PACKING
+from scheduler.optimizer.packing import TaskShape
+from scheduler.store import JobPage, JobStore
+
+__all__ = ["POLICIES", "Decision", "Engine", "JobEvent", "PueLookup"]
+
+_log = structlog.get_logger("computenet.engine")
+
+POLICIES: dict[str, Policy] = {
+    p.name: p
+    for p in (
+        Policy(
+            "balanced",
+            "a bit of everything: cost and carbon first, then latency",
+            0.25,
+            0.35,
+            0.3,
+            0.1,
+        ),
+        Policy("green", "least carbon, then cost", 0.05, 0.2, 0.7, 0.05),
+        Policy("latency", "closest to the users or the data", 0.7, 0.1, 0.1, 0.1),
+        Policy("cost", "cheapest electricity for the run", 0.1, 0.7, 0.1, 0.1),
+        Policy("pack", "fill busy data centers first (consolidation)", 0.1, 0.1, 0.1, 0.7),
+    )
+}
+
+PueLookup = Callable[[DataCenter], tuple[float, bool]]
+"""Returns the PUE to use for a data center and whether it is measured (else design)."""
+
+_ALTERNATIVES = 6
+_TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    JobState.PENDING: frozenset({JobState.FAILED}),
+    JobState.SCHEDULED: frozenset({JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED}),
+    JobState.RUNNING: frozenset({JobState.SUCCEEDED, JobState.FAILED}),
+}
+
+
+def _design_pue(dc: DataCenter) -> tuple[float, bool]:
+    return dc.design_pue, False
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class JobEvent:
+    """A job after a change, and its state before (None for a new job)."""
+
+    job: Job
+    """The job now."""
+    previous: JobState | None
+    """Its state before."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome of one online placement attempt."""
+
+    placement: Placement | None
+    """Where, or None when it waits."""
+    allocations: tuple[ledger_mod.Allocation, ...]
+    """What the ledger took (empty when it waits or nothing was committed)."""
+    explanation: Explanation
+    """Why."""
+
+
+@dataclass(slots=True)
+class _Cand:
+    dc: DataCenter
+    model: str
+    reason: str = ""
+    category: PendingReason | None = None
+    energy: EnergyEstimate | None = None
+    latency: LatencyEstimate | None = None
+    idle_after: float = 0.0
+
+
+class Engine:
+    """Jobs, the ledger and online placement over a job store and the inventory."""
+
+    def __init__(
+        self,
+        jobs: JobStore,
+        inventory: InventoryStore,
+        *,
+        default_policy: str = "balanced",
+        packing_policy: str = DEFAULT_PACKING,
+        pue: PueLookup = _design_pue,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        if default_policy not in POLICIES:
+            raise ValueError(f"unknown default policy {default_policy!r}")
+        self._store = jobs
+        self._inventory = inventory
+        self.default_policy = default_policy
+        self._packing = packing_policy
+        self._pue = pue
+        self._clock = clock
+        self.ledger = Ledger()
+        self._dcs: dict[str, DataCenter] = {}
+        self._dc_order: list[str] = []
+        self._models: dict[str, AcceleratorModel] = {}
+        self._regions: dict[str, Region] = {}
+        self._links: dict[tuple[str, str], float] = {}
+        self._rtt: dict[tuple[str, str], LatencyEstimate] = {}
+        self._rows: dict[str, int] = {}
+        self._node_jobs: dict[str, set[str]] = defaultdict(set)
+        self._cordoned: set[str] = set()
+        self._jobs: dict[str, Job] = {}
+        self._allocs: dict[str, tuple[ledger_mod.Allocation, ...]] = {}
+        self._requests: dict[tuple[str, str], str] = {}
+        self._inflight: dict[tuple[str, str], asyncio.Future[Job]] = {}
+        self._quotas: dict[str, dict[str, float]] = {}
+        self._usage: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self._subscribers: set[asyncio.Queue[JobEvent]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._drain_scheduled = False
+        self.placements = 0
+        """Jobs placed since start (for metrics)."""
+
+    # -- start-up ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the inventory and the unfinished jobs, rebuild the ledger, follow changes."""
+        self._loop = asyncio.get_running_loop()
+        inv = await asyncio.to_thread(self._inventory.export_document)
+        for m in inv.accelerator_models:
+            self._models[m.id] = m
+        for r in inv.regions:
+            self._regions[r.id] = r
+        for dc in inv.data_centers:
+            self._set_dc(dc)
+        for link in inv.links:
+            self._links[(link.region, link.data_center)] = link.rtt_ms
+        for node in inv.nodes:
+            self._add_node(node)
+        self._quotas = {
+            t: {q.accelerator_model: q.limit for q in quota.limits}
+            for t, quota in (await asyncio.to_thread(self._store.quotas)).items()
+        }
+        unfinished = await asyncio.to_thread(self._store.unfinished)
+        for job in unfinished:
+            allocs = self._ledger_allocs(job) if job.state in LIVE_STATES else ()
+            if allocs:
+                self.ledger.apply(allocs)
+            self._register(job, allocs)
+        self._inventory.subscribe(self._on_inventory_change)
+        self._inventory.add_node_delete_guard(self._node_guard)
+        _log.info(
+            "engine started",
+            nodes=len(self.ledger),
+            data_centers=len(self._dcs),
+            live_jobs=sum(1 for j in unfinished if j.state in LIVE_STATES),
+            pending_jobs=sum(1 for j in unfinished if j.state is JobState.PENDING),
+        )
+        self._schedule_drain()
+
+    def _ledger_allocs(self, job: Job) -> tuple[ledger_mod.Allocation, ...]:
+        assert job.placement is not None
+        out = []
+        for a in job.placement.allocations:
+            key = f"{a.data_center}/{a.node}"
+            row = self._rows.get(key)
+            if row is None:
+                raise RuntimeError(f"job {job.name} holds node {key}, which the inventory lacks")
+            out.append(
+                ledger_mod.Allocation(
+                    key, a.data_center, row, a.slots, a.milli, a.cpu_milli, a.memory_mib
+                )
+            )
+        return tuple(out)
+
+    # -- inventory following -----------------------------------------------------------------
+
+    def _on_inventory_change(self, change: Change) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._apply_change(change)
+        else:
+            loop.call_soon_threadsafe(self._apply_change, change)
+
+    def _apply_change(self, change: Change) -> None:
+        obj = change.obj
+        if change.kind == DATA_CENTERS.name:
+            if change.op == "delete":
+                self._dcs.pop(obj.id, None)
+                self._dc_order = sorted(self._dcs)
+            else:
+                self._set_dc(obj)
+        elif change.kind == ACCELERATOR_MODELS.name:
+            if change.op == "delete":
+                self._models.pop(obj.id, None)
+            else:
+                self._models[obj.id] = obj
+        elif change.kind == REGIONS.name:
+            if change.op == "delete":
+                self._regions.pop(obj.id, None)
+            else:
+                self._regions[obj.id] = obj
+            self._rtt.clear()
+        elif change.kind == LINKS.name:
+            if change.op == "delete":
+                self._links.pop((obj.region, obj.data_center), None)
+            else:
+                self._links[(obj.region, obj.data_center)] = obj.rtt_ms
+            self._rtt.clear()
+        elif change.kind == NODES.name:
+            key = f"{obj.data_center}/{obj.id}"
+            if change.op == "create":
+                self._add_node(obj)
+            elif change.op == "delete":
+                if key in self.ledger:
+                    self.ledger.remove_node(key)
+                self._rows.pop(key, None)
+                self._cordoned.discard(key)
+            elif obj.state is NodeState.CORDONED:
+                self._cordoned.add(key)
+            else:
+                self._cordoned.discard(key)
+        self._schedule_drain()
+
+    def _set_dc(self, dc: DataCenter) -> None:
+        self._dcs[dc.id] = dc
+        self._dc_order = sorted(self._dcs)
+        self._rtt.clear()
+
+    def _add_node(self, node: Node) -> None:
+        key = f"{node.data_center}/{node.id}"
+        self._rows[key] = self.ledger.add_node(
+            key,
+            node.data_center,
+            model=node.accelerator_model,
+            accelerators=node.accelerator_count,
+            cpu_milli=node.cpu_milli,
+            memory_mib=node.memory_mib,
+        )
+        if node.state is NodeState.CORDONED:
+            self._cordoned.add(key)
+
+    def _node_guard(self, node: Node) -> str | None:
+        jobs = self._node_jobs.get(f"{node.data_center}/{node.id}")
+        return f"{len(jobs)} jobs hold capacity on it" if jobs else None
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def policies(self) -> list[Policy]:
+        return list(POLICIES.values())
+
+    async def get(self, tenant: str, job_id: str) -> Job:
+        job = self._jobs.get(f"tenants/{tenant}/jobs/{job_id}")
+        if job is not None:
+            return job
+        return await asyncio.to_thread(self._store.get, tenant, job_id)
+
+    async def list(
+        self,
+        tenant: str | None,
+        *,
+        filters: dict[str, str] | None = None,
+        page_size: int = 50,
+        before_seq: int | None = None,
+    ) -> JobPage:
+        return await asyncio.to_thread(
+            lambda: self._store.list(
+                tenant, filters=filters, page_size=page_size, before_seq=before_seq
+            )
+        )
+
+    def unfinished(self) -> list[Job]:
+        """Jobs that hold capacity or wait for it (in memory)."""
+        return sorted(self._jobs.values(), key=lambda j: j.seq)
+
+    def subscribe(self) -> asyncio.Queue[JobEvent]:
+        """A queue that receives every job change from now on; ``unsubscribe`` it when done."""
+        queue: asyncio.Queue[JobEvent] = asyncio.Queue(maxsize=10_000)
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[JobEvent]) -> None:
+        self._subscribers.discard(queue)
+
+    def _publish(self, job: Job, previous: JobState | None) -> None:
+        event = JobEvent(job, previous)
+        for queue in list(self._subscribers):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                # A watcher that cannot keep up is dropped rather than slowing placement.
+                self._subscribers.discard(queue)
+
+    # -- submission --------------------------------------------------------------------------
+
+    async def submit(
+        self, tenant: str, spec: JobSpec, *, job_id: str = "", request_id: str = ""
+    ) -> Job:
+        """Place (or queue) a job and commit it; a repeated ``request_id`` returns the first job."""
+        self._check_spec(spec)
+        v = Violations()
+        if job_id:
+            check_id(v, "job_id", job_id)
+        v.check(len(request_id) <= 200, "request_id", "must be at most 200 characters")
+        v.raise_if_any()
+        key = (tenant, request_id)
+        if request_id:
+            earlier = await self._replay(key)
+            if earlier is not None:
+                return earlier
+        job_id = job_id or f"job-{uuid.uuid4().hex[:16]}"
+        name = f"tenants/{tenant}/jobs/{job_id}"
+        if name in self._jobs:
+            raise AlreadyExists(f"job {name} exists")
+        future: asyncio.Future[Job] | None = None
+        if request_id:
+            future = asyncio.get_running_loop().create_future()
+            self._inflight[key] = future
+        try:
+            job = await self._submit(tenant, job_id, spec, request_id)
+        except BaseException as exc:
+            if future is not None:
+                future.set_exception(exc)
+                future.exception()  # mark retrieved: a waiting retry re-raises it itself
+            raise
+        else:
+            if future is not None:
+                future.set_result(job)
+            return job
+        finally:
+            if request_id:
+                self._inflight.pop(key, None)
+
+    async def _replay(self, key: tuple[str, str]) -> Job | None:
+        inflight = self._inflight.get(key)
+        if inflight is not None:
+            return await asyncio.shield(inflight)
+        name = self._requests.get(key)
+        if name is not None and name in self._jobs:
+            return self._jobs[name]
+        return await asyncio.to_thread(self._store.find_request, *key)
+
+    async def _submit(self, tenant: str, job_id: str, spec: JobSpec, request_id: str) -> Job:
+        now = self._clock()
+        decision = self._decide(tenant, spec, take=True)
+        job = Job(
+            tenant=tenant,
+            id=job_id,
+            spec=spec,
+            state=JobState.SCHEDULED if decision.placement else JobState.PENDING,
+            create_time=now,
+            update_time=now,
+            placement=decision.placement,
+            explanation=decision.explanation,
+            request_id=request_id,
+        )
+        self._register(job, decision.allocations)
+        try:
+            (seq,) = await asyncio.to_thread(self._store.insert, [job])
+        except BaseException as exc:
+            self._unregister(job)
+            if isinstance(exc, AlreadyExists):
+                raise AlreadyExists(f"job {job.name} exists") from None
+            if isinstance(exc, Exception):
+                _log.error("commit failed", job=job.name, exc_info=exc)
+                raise Unavailable(
+                    "the job could not be committed; retry with the same request_id"
+                ) from exc
+            raise
+        job = replace(job, seq=seq)
+        self._jobs[job.name] = job
+        if decision.placement:
+            self.placements += 1
+        self._publish(job, None)
+        return job
+
+    def _check_spec(self, spec: JobSpec) -> None:
+        v = validate_spec(spec)
+        if spec.policy and spec.policy not in POLICIES:
+            v.add("spec.policy", f"unknown policy; choose one of {', '.join(POLICIES)}")
+        for i, m in enumerate(spec.replica.accelerator_models):
+            if m not in self._models:
+                v.add(f"spec.replica.accelerator_models[{i}]", f"unknown accelerator model {m!r}")
+        for field in ("user_region", "data_region"):
+            region = getattr(spec, field)
+            if region and region not in self._regions:
+                v.add(f"spec.{field}", f"unknown region {region!r}")
+        for i, region in enumerate(spec.residency.allowed_regions):
+            if region not in self._regions:
+                v.add(f"spec.residency.allowed_regions[{i}]", f"unknown region {region!r}")
+        if spec.kind is JobKind.INFERENCE and spec.max_rtt_ms and not spec.user_region:
+            v.add("spec.user_region", "an inference job with a latency limit needs its user region")
+        v.raise_if_any()
+
+    async def quote(self, tenant: str, spec: JobSpec) -> Quote:
+        """Where the job would run now and at what energy, cost and carbon; commits nothing."""
+        self._check_spec(spec)
+        decision = self._decide(tenant, spec, take=True)
+        if decision.allocations:
+            self.ledger.release(decision.allocations)
+        now = self._clock()
+        start = now if decision.placement else self._predicted_start(spec, now)
+        return Quote(
+            decision.placement is not None, decision.placement, start, decision.explanation
+        )
+
+    def _predicted_start(self, spec: JobSpec, now: datetime) -> datetime:
+        """When capacity is expected to free: the earliest expected end of a running job that
+        uses an accelerator model this job accepts (a lower bound, not a promise)."""
+        models = set(self._eligible_models(spec))
+        ends = [
+            (j.start_time or j.placement.place_time) + j.spec.expected_duration
+            for j in self._jobs.values()
+            if j.placement is not None
+            and j.state in LIVE_STATES
+            and (j.placement.accelerator_model in models or not models)
+        ]
+        return max(now, min(ends)) if ends else now
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def cancel(self, tenant: str, job_id: str, reason: str = "") -> Job:
+        return await self._finish(tenant, job_id, JobState.CANCELLED, reason or "cancelled")
+
+    async def set_state(self, tenant: str, job_id: str, state: JobState, message: str = "") -> Job:
+        """Operator or integration report: RUNNING, SUCCEEDED or FAILED."""
+        if state not in {JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED}:
+            raise InvalidArgument(
+                "state must be RUNNING, SUCCEEDED or FAILED",
+                [FieldViolation("state", "must be RUNNING, SUCCEEDED or FAILED")],
+            )
+        return await self._finish(tenant, job_id, state, message)
+
+    async def _finish(self, tenant: str, job_id: str, state: JobState, message: str) -> Job:
+        name = f"tenants/{tenant}/jobs/{job_id}"
+        job = self._jobs.get(name)
+        if job is None:
+            stored = await asyncio.to_thread(self._store.get, tenant, job_id)
+            raise FailedPrecondition(
+                f"job {name} is {stored.state.name} and cannot become {state.name}",
+                reason="JOB_STATE",
+            )
+        if job.state is state and state is JobState.RUNNING:
+            return job
+        allowed = _TRANSITIONS.get(job.state, frozenset())
+        if state is not JobState.CANCELLED and state not in allowed:
+            raise FailedPrecondition(
+                f"job {name} is {job.state.name} and cannot become {state.name}", reason="JOB_STATE"
+            )
+        now = self._clock()
+        changes: dict[str, Any] = {"state": state, "update_time": now, "state_message": message}
+        if state is JobState.RUNNING:
+            changes["start_time"] = now
+        else:
+            changes["end_time"] = now
+        updated = replace(job, **changes)
+        await asyncio.to_thread(self._store.update, [updated])
+        if state in FINISHED_STATES:
+            self._unregister(job)
+        else:
+            self._jobs[name] = updated
+        self._publish(updated, job.state)
+        if state in FINISHED_STATES:
+            self._schedule_drain()
+        return updated
+
+    # -- quotas ------------------------------------------------------------------------------
+
+    def quota(self, tenant: str) -> tuple[TenantQuota, dict[str, float]]:
+        """A tenant's limits and what it uses now (accelerators by model, ``*`` for all)."""
+        limits = self._quotas.get(tenant, {})
+        usage = {m: milli / 1000.0 for m, milli in self._usage.get(tenant, {}).items() if milli}
+        return TenantQuota(
+            tenant, tuple(QuotaLimit(m, lim) for m, lim in sorted(limits.items()))
+        ), usage
+
+    def quotas(self) -> list[TenantQuota]:
+        return [self.quota(t)[0] for t in sorted(self._quotas)]
+
+    async def set_quota(self, quota: TenantQuota) -> None:
+        v = Violations()
+        for i, q in enumerate(quota.limits):
+            if q.accelerator_model != "*" and q.accelerator_model not in self._models:
+                v.add(
+                    f"quota.limits[{i}].accelerator_model",
+                    f"unknown accelerator model {q.accelerator_model!r}",
+                )
+            if not math.isfinite(q.limit) or q.limit < 0:
+                v.add(f"quota.limits[{i}].limit", "must be a number >= 0")
+        if len({q.accelerator_model for q in quota.limits}) != len(quota.limits):
+            v.add("quota.limits", "each accelerator model may appear once")
+        v.raise_if_any()
+        await asyncio.to_thread(self._store.set_quota, quota)
+        self._quotas[quota.tenant] = {q.accelerator_model: q.limit for q in quota.limits}
+        if not quota.limits:
+            self._quotas.pop(quota.tenant, None)
+        self._schedule_drain()
+
+    # -- in-memory bookkeeping ---------------------------------------------------------------
+
+    def _register(self, job: Job, allocs: tuple[ledger_mod.Allocation, ...]) -> None:
+        self._jobs[job.name] = job
+        if job.request_id:
+            self._requests[(job.tenant, job.request_id)] = job.name
+        if allocs:
+            self._allocs[job.name] = allocs
+            for a in allocs:
+                self._node_jobs[a.node_id].add(job.name)
+            model = job.placement.accelerator_model if job.placement else ""
+            milli = job.spec.replicas * job.spec.replica.milli
+            usage = self._usage[job.tenant]
+            usage[model] += milli
+            usage["*"] += milli
+
+    def _unregister(self, job: Job) -> None:
+        self._jobs.pop(job.name, None)
+        if job.request_id:
+            self._requests.pop((job.tenant, job.request_id), None)
+        allocs = self._allocs.pop(job.name, ())
+        if allocs:
+            self.ledger.release(allocs)
+            for a in allocs:
+                holders = self._node_jobs.get(a.node_id)
+                if holders is not None:
+                    holders.discard(job.name)
+                    if not holders:
+                        del self._node_jobs[a.node_id]
+            model = job.placement.accelerator_model if job.placement else ""
+            milli = job.spec.replicas * job.spec.replica.milli
+            usage = self._usage[job.tenant]
+            usage[model] -= milli
+            usage["*"] -= milli
+
+    # -- pending queue -----------------------------------------------------------------------
+
+    def _schedule_drain(self) -> None:
+        if self._drain_scheduled or self._loop is None:
+            return
+        if not any(j.state is JobState.PENDING for j in self._jobs.values()):
+            return
+        self._drain_scheduled = True
+        self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._drain()))
+
+    async def _drain(self) -> None:
+        """Try the pending jobs again, highest priority and oldest first."""
+        self._drain_scheduled = False
+        pending = sorted(
+            (j for j in self._jobs.values() if j.state is JobState.PENDING),
+            key=lambda j: (-j.spec.priority, j.seq),
+        )
+        placed: list[tuple[Job, Job, tuple[ledger_mod.Allocation, ...]]] = []
+        for job in pending:
+            decision = self._decide(job.tenant, job.spec, take=True)
+            if decision.placement is None:
+                if decision.explanation.pending_reason != (
+                    job.explanation.pending_reason if job.explanation else ""
+                ):
+                    self._jobs[job.name] = replace(job, explanation=decision.explanation)
+                continue
+            now = self._clock()
+            updated = replace(
+                job,
+                state=JobState.SCHEDULED,
+                placement=decision.placement,
+                explanation=decision.explanation,
+                update_time=now,
+            )
+            self._register(updated, decision.allocations)
+            placed.append((job, updated, decision.allocations))
+        if not placed:
+            return
+        try:
+            await asyncio.to_thread(self._store.update, [u for _, u, _ in placed])
+        except Exception as exc:
+            _log.error("commit of placed pending jobs failed; they stay pending", exc_info=exc)
+            for old, updated, _ in placed:
+                self._unregister(updated)
+                self._register(old, ())
+            return
+        for old, updated, _ in placed:
+            self.placements += 1
+            self._publish(updated, old.state)
+
+    # -- online placement --------------------------------------------------------------------
+
+    def _eligible_models(self, spec: JobSpec) -> list[str]:
+        r = spec.replica
+        if not r.accelerator_count and not r.accelerator_milli:
+            return [""]
+        wanted = set(r.accelerator_models)
+        return [
+            m.id
+            for m in self._models.values()
+            if (not wanted or m.id in wanted)
+            and m.memory_gib >= r.min_accelerator_memory_gib
+            and m.fp16_tflops >= r.min_fp16_tflops
+        ]
+
+    def rtt(self, region: str, dc: DataCenter) -> LatencyEstimate:
+        """RTT from a region to a data center: the recorded link, else the distance estimate."""
+        key = (region, dc.id)
+        cached = self._rtt.get(key)
+        if cached is not None:
+            return cached
+        if key in self._links:
+            est = LatencyEstimate(self._links[key], False)
+        else:
+            r = self._regions[region]
+            est = LatencyEstimate(
+                estimate_rtt_ms(r.latitude, r.longitude, dc.latitude, dc.longitude), True
+            )
+        self._rtt[key] = est
+        return est
+
+    def _shape(self, spec: JobSpec, model: str) -> TaskShape:
+        r = spec.replica
+        if r.accelerator_count:
+            return TaskShape(
+                r.cpu_milli, r.memory_mib, r.accelerator_count, 1000, frozenset({model})
+            )
+        if r.accelerator_milli:
+            return TaskShape(r.cpu_milli, r.memory_mib, 1, r.accelerator_milli, frozenset({model}))
+        return TaskShape(r.cpu_milli, r.memory_mib)
+
+    def _decide(self, tenant: str, spec: JobSpec, *, take: bool) -> Decision:
+        """Choose a data center and nodes; with ``take`` the ledger keeps the allocation."""
+        policy = POLICIES[spec.policy or self.default_policy]
+        cands = self._candidates(tenant, spec)
+        feasible = np.array([c.reason == "" for c in cands], dtype=bool)
+        values = np.array(
+            [
+                [
+                    c.latency.rtt_ms if c.latency else 0.0,
+                    c.energy.cost_cny if c.energy else 0.0,
+                    c.energy.carbon_kg if c.energy else 0.0,
+                    c.idle_after,
+                ]
+                for c in cands
+            ],
+            dtype=np.float64,
+        ).reshape(len(cands), len(TERMS))
+        weights = np.array([policy.latency, policy.energy_cost, policy.carbon, policy.utilization])
+        ranking = score(values, feasible, weights)
+        chosen: int | None = None
+        allocs: tuple[ledger_mod.Allocation, ...] = ()
+        for i in ranking.order:
+            c = cands[int(i)]
+            got = self.ledger.try_place(
+                c.dc.id, self._shape(spec, c.model), spec.replicas, policy=self._packing
+            )
+            if got is None:
+                c.reason = "capacity: no set of nodes fits the gang (fragmented)"
+                c.category = PendingReason.CAPACITY
+                continue
+            if not self._avoid_cordoned(got):
+                self.ledger.release(got)
+                c.reason = "capacity: free nodes are cordoned"
+                c.category = PendingReason.CAPACITY
+                continue
+            chosen, allocs = int(i), got
+            break
+        explanation = self._explain(policy, cands, ranking, chosen)
+        if chosen is None:
+            return Decision(None, (), explanation)
+        c = cands[chosen]
+        assert c.energy is not None
+        placement = Placement(
+            data_center=c.dc.id,
+            accelerator_model=c.model,
+            allocations=tuple(
+                Allocation(
+                    c.dc.id, a.node_id.split("/", 1)[1], a.slots, a.milli, a.cpu_milli, a.memory_mib
+                )
+                for a in allocs
+            ),
+            energy=c.energy,
+            latency=c.latency,
+            place_time=self._clock(),
+        )
+        if not take:
+            self.ledger.release(allocs)
+            allocs = ()
+        return Decision(placement, allocs, explanation)
+
+    def _avoid_cordoned(self, allocs: Iterable[ledger_mod.Allocation]) -> bool:
+        return not self._cordoned or all(a.node_id not in self._cordoned for a in allocs)
+
+    def _candidates(self, tenant: str, spec: JobSpec) -> list[_Cand]:
+        models = self._eligible_models(spec)
+        r = spec.replica
+        need_milli = spec.replicas * r.milli
+        cpu_only = models == [""]
+        limits = self._quotas.get(tenant, {})
+        usage = self._usage.get(tenant, {})
+        region = spec.user_region or spec.data_region
+        fastest = max((self._models[m].fp16_tflops for m in models if m), default=0.0)
+        training = spec.kind is JobKind.TRAINING
+        provinces = set(spec.residency.allowed_provinces)
+        regions = set(spec.residency.allowed_regions)
+        out: list[_Cand] = []
+        for dc_id in self._dc_order:
+            dc = self._dcs[dc_id]
+            if dc_id not in self.ledger.data_centers:
+                continue
+            summary = self.ledger.summary(dc_id)
+            for model in models:
+                if cpu_only:
+                    if summary.nodes == 0:
+                        continue
+                    total, free = summary.cap_cpu, summary.free_cpu
+                    need = spec.replicas * r.cpu_milli
+                elif model in summary.models and summary.models[model].total:
+                    ms = summary.models[model]
+                    total, free, need = ms.total * 1000, ms.free_milli, need_milli
+                else:
+                    continue
+                c = _Cand(dc, model)
+                out.append(c)
+                if dc.state is not DataCenterState.ACTIVE:
+                    c.reason, c.category = (
+                        f"data center is {dc.state.name.lower()}",
+                        PendingReason.CAPACITY,
+                    )
+                    continue
+                if (provinces and dc.province not in provinces) or (
+                    regions and dc.region not in regions
+                ):
+                    c.reason, c.category = (
+                        "residency: outside the allowed provinces or regions",
+                        PendingReason.RESIDENCY,
+                    )
+                    continue
+                c.latency = self.rtt(region, dc) if region else None
+                if spec.max_rtt_ms and spec.user_region:
+                    rtt = self.rtt(spec.user_region, dc)
+                    if rtt.rtt_ms > spec.max_rtt_ms:
+                        c.reason = (
+                            f"latency: RTT {rtt.rtt_ms:.1f} ms from {spec.user_region} "
+                            f"> {spec.max_rtt_ms:g} ms"
+                        )
+                        c.category = PendingReason.LATENCY
+                        continue
+                if not cpu_only:
+                    for key in (model, "*"):
+                        if (
+                            key in limits
+                            and usage.get(key, 0) + need_milli > limits[key] * 1000 + 1e-9
+                        ):
+                            c.reason = (
+                                f"quota: tenant limit for {key} is {limits[key]:g} accelerators"
+                            )
+                            c.category = PendingReason.QUOTA
+                            break
+                    if c.reason:
+                        continue
+                if (
+                    free < need
+                    or summary.free_cpu < spec.replicas * r.cpu_milli
+                    or summary.free_mem < spec.replicas * r.memory_mib
+                ):
+                    c.reason, c.category = (
+                        "capacity: not enough free accelerators, CPU or memory",
+                        PendingReason.CAPACITY,
+                    )
+                    continue
+                board = self._models[model].board_power_w if model else 0.0
+                pue, measured = self._pue(dc)
+                c.energy = estimate_energy(
+                    spec,
+                    board_power_w=board,
+                    pue=pue,
+                    pue_measured=measured,
+                    price_cny_per_kwh=dc.electricity_price_cny_per_kwh,
+                    grid_g_per_kwh=dc.grid_carbon_g_per_kwh,
+                    duration_scale=(
+                        fastest / self._models[model].fp16_tflops if training and model else 1.0
+                    ),
+                )
+                c.idle_after = (free - need) / total if total else 0.0
+        return out
+
+    def _explain(
+        self, policy: Policy, cands: list[_Cand], ranking: Any, chosen: int | None
+    ) -> Explanation:
+        def terms(i: int) -> tuple[ScoreTerm, ...]:
+            weights = (policy.latency, policy.energy_cost, policy.carbon, policy.utilization)
+            c = cands[i]
+            raw = (
+                c.latency.rtt_ms if c.latency else 0.0,
+                c.energy.cost_cny if c.energy else 0.0,
+                c.energy.carbon_kg if c.energy else 0.0,
+                c.idle_after,
+            )
+            return tuple(
+                ScoreTerm(name, float(raw[k]), unit, float(ranking.normalized[i, k]), weights[k])
+                for k, (name, unit) in enumerate(TERMS)
+            )
+
+        def candidate(i: int) -> Candidate:
+            c = cands[i]
+            feasible = c.reason == ""
+            return Candidate(
+                data_center=c.dc.id,
+                accelerator_model=c.model,
+                score=float(ranking.scores[i]) if feasible else math.nan,
+                terms=terms(i) if feasible else (),
+                energy=c.energy,
+                latency=c.latency,
+                infeasible_reason=c.reason,
+            )
+
+        excluded: dict[str, set[str]] = defaultdict(set)
+        for c in cands:
+            if c.reason:
+                excluded[c.reason.split(":")[0]].add(c.dc.id)
+        binding = tuple(
+            f"{what} ruled out {len(dcs)} data center(s)" for what, dcs in sorted(excluded.items())
+        )
+        feasible_order = [int(i) for i in ranking.order if cands[int(i)].reason == ""]
+        if chosen is None:
+            reason = self._pending_reason(cands)
+            return Explanation(
+                policy=policy.name,
+                binding_constraints=binding,
+                pending_reason=reason.value if reason else PendingReason.NO_MODEL.value,
+                summary=f"waiting: {(reason or PendingReason.NO_MODEL).value}",
+                alternatives=tuple(candidate(i) for i in range(min(len(cands), _ALTERNATIVES))),
+            )
+        chosen_c = cands[chosen]
+        others = [i for i in feasible_order if cands[i].dc.id != chosen_c.dc.id]
+        runner_up, runner_reason = "", ""
+        if others:
+            j = others[0]
+            runner_up = cands[j].dc.id
+            mine, theirs = terms(chosen), terms(j)
+            worse = sorted(
+                (
+                    (t.contribution - m.contribution, t.name)
+                    for m, t in zip(mine, theirs, strict=True)
+                ),
+                reverse=True,
+            )
+            parts = [f"{name} +{d:.2f}" for d, name in worse if d > 1e-9][:2]
+            runner_reason = (
+                f"scored {ranking.scores[j]:.3f} vs {ranking.scores[chosen]:.3f} (lower wins): "
+                + (", ".join(parts) if parts else "tie broken by data center order")
+            )
+        else:
+            infeasible = [c for c in cands if c.reason and c.dc.id != chosen_c.dc.id]
+            if infeasible:
+                runner_up, runner_reason = infeasible[0].dc.id, infeasible[0].reason
+        best_terms = terms(chosen)
+        top = max(best_terms, key=lambda t: t.weight) if best_terms else None
+        summary = (
+            f"placed in {chosen_c.dc.id} on {chosen_c.model or 'CPU'}: lowest weighted score "
+            f"{ranking.scores[chosen]:.3f} under policy {policy.name!r} among "
+            f"{len(feasible_order)} feasible candidate(s)"
+        )
+        if top is not None:
+            e = chosen_c.energy
+            summary += (
+                f"; {e.cost_cny:.2f} CNY, {e.carbon_kg:.2f} kg CO2 at PUE {e.pue:.2f} "
+                f"({'measured' if e.pue_measured else 'design'})"
+                if e
+                else ""
+            )
+        alts = [candidate(i) for i in feasible_order if i != chosen][: _ALTERNATIVES - 2]
+        alts += [candidate(i) for i, c in enumerate(cands) if c.reason][:2]
+        return Explanation(
+            policy=policy.name,
+            terms=best_terms,
+            binding_constraints=binding,
+            runner_up=runner_up,
+            runner_up_reason=runner_reason,
+            summary=summary,
+            alternatives=tuple(alts),
+        )
+
+    def _pending_reason(self, cands: list[_Cand]) -> PendingReason | None:
+        if not cands:
+            return PendingReason.NO_MODEL
+        order = [
+            PendingReason.CAPACITY,
+            PendingReason.QUOTA,
+            PendingReason.LATENCY,
+            PendingReason.RESIDENCY,
+        ]
+        seen = {c.category for c in cands}
+        # Report the constraint that bites last: capacity when some candidate passed every
+        # rule but capacity, else quota, else latency, else residency.
+        for reason in order:
+            if reason in seen:
+                return reason
+        return PendingReason.CAPACITY
+
+    # -- inspection --------------------------------------------------------------------------
+
+    def allocated_milli(self) -> dict[str, int]:
+        """Milli-units allocated per ledger node id, from the live jobs (for consistency checks)."""
+        out: dict[str, int] = defaultdict(int)
+        for allocs in self._allocs.values():
+            for a in allocs:
+                out[a.node_id] += a.milli * len(a.slots)
+        return dict(out)
+
+    def data_center(self, dc_id: str) -> DataCenter:
+        try:
+            return self._dcs[dc_id]
+        except KeyError:
+            raise NotFound(f"data center {dc_id!r} does not exist") from None
+
+    def models(self) -> dict[str, AcceleratorModel]:
+        return dict(self._models)
+
+    def jobs_in_memory(self) -> dict[str, Job]:
+        return dict(self._jobs)
+
+    def allocations(self) -> dict[str, tuple[ledger_mod.Allocation, ...]]:
+        return dict(self._allocs)
+

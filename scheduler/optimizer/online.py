@@ -1,0 +1,56 @@
+"""Online data-center choice: a weighted, normalised score over the candidates of one job.
+
+Pure (numpy): ``score(values, feasible, weights)`` min-max normalises each term over the
+feasible candidates (0 = best among them, 1 = worst; a term on which all agree is 0 for all),
+weighs the terms, and ranks the feasible candidates by the sum, lowest first. Ties keep the
+input order, so the caller's order (e.g. by data center id) makes results deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["TERMS", "Ranking", "score"]
+
+TERMS = (
+    ("latency", "ms"),
+    ("energy_cost", "CNY"),
+    ("carbon", "kg CO2"),
+    ("utilization", "fraction left idle"),
+)
+"""The score terms, in column order, with their units."""
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Ranking:
+    """Scores of every candidate and the feasible ones best first."""
+
+    order: npt.NDArray[np.int64]
+    """Indices of the feasible candidates, best (lowest score) first."""
+    scores: FloatArray
+    """Score per candidate; +inf where infeasible."""
+    normalized: FloatArray
+    """(candidates, terms) normalised values; 0 where infeasible."""
+
+
+def score(values: FloatArray, feasible: npt.NDArray[np.bool_], weights: FloatArray) -> Ranking:
+    """Rank candidates: ``values`` is (n, len(TERMS)) raw term values, ``weights`` (len(TERMS),)."""
+    n = values.shape[0]
+    normalized = np.zeros_like(values, dtype=np.float64)
+    scores = np.full(n, np.inf)
+    if n == 0 or not feasible.any():
+        return Ranking(np.zeros(0, dtype=np.int64), scores, normalized)
+    rows = values[feasible]
+    lo = rows.min(axis=0)
+    span = rows.max(axis=0) - lo
+    safe = np.where(span > 0, span, 1.0)
+    normalized[feasible] = np.where(span > 0, (rows - lo) / safe, 0.0)
+    scores[feasible] = normalized[feasible] @ weights
+    idx = np.flatnonzero(feasible)
+    order = idx[np.argsort(scores[idx], kind="stable")]
+    return Ranking(order.astype(np.int64), scores, normalized)

@@ -1,0 +1,506 @@
+"""gRPC servicer of the scheduler: decode, call the engine, encode.
+
+Proto types stop here: ``*_from_proto`` / ``*_to_proto`` convert them to and from the domain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from google.protobuf import duration_pb2, timestamp_pb2
+
+from computenet.errors import FieldViolation, InvalidArgument
+from computenet.service import (
+    decode_page_token,
+    encode_page_token,
+    page_size,
+    parse_filter,
+    parse_name,
+    rpc,
+    rpc_stream,
+)
+from computenet.v1 import common_pb2
+from computenet.v1 import scheduler_pb2 as pb
+from computenet.v1 import scheduler_pb2_grpc as pb_grpc
+from scheduler.domain import (
+    Candidate,
+    EnergyEstimate,
+    Explanation,
+    Job,
+    JobKind,
+    JobSpec,
+    JobState,
+    LatencyEstimate,
+    Placement,
+    Policy,
+    QuotaLimit,
+    ReplicaSpec,
+    Residency,
+    ScoreTerm,
+    TenantQuota,
+)
+from scheduler.engine import Engine
+
+__all__ = [
+    "SchedulerServicer",
+    "explanation_to_proto",
+    "job_state_from_proto",
+    "job_to_proto",
+    "placement_to_proto",
+    "spec_from_proto",
+]
+
+DEFAULT_DURATION = timedelta(hours=1)
+_FILTERS = ("state", "kind", "data_center")
+
+
+def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(value.astimezone(UTC))
+    return ts
+
+
+def _duration(value: timedelta) -> duration_pb2.Duration:
+    d = duration_pb2.Duration()
+    d.FromTimedelta(value)
+    return d
+
+
+def _region_ref(name: str, field: str) -> str:
+    return parse_name(name, "regions/{}", field)[0] if name else ""
+
+
+def spec_from_proto(msg: pb.JobSpec, field: str = "spec") -> JobSpec:
+    """A JobSpec from its message; malformed names and enums are INVALID_ARGUMENT."""
+    if msg.kind not in (pb.JOB_KIND_TRAINING, pb.JOB_KIND_INFERENCE):
+        raise InvalidArgument(
+            "the job kind is required",
+            [FieldViolation(f"{field}.kind", "must be TRAINING or INFERENCE")],
+        )
+    r = msg.replica
+    models = tuple(
+        parse_name(m, "acceleratorModels/{}", f"{field}.replica.accelerator_models[{i}]")[0]
+        for i, m in enumerate(r.accelerator_models)
+    )
+    try:
+        duration = (
+            msg.expected_duration.ToTimedelta()
+            if msg.HasField("expected_duration")
+            else DEFAULT_DURATION
+        )
+        deadline = msg.deadline.ToDatetime(tzinfo=UTC) if msg.HasField("deadline") else None
+    except (ValueError, OverflowError) as exc:
+        raise InvalidArgument(
+            "a time field is out of range", [FieldViolation(f"{field}.expected_duration", str(exc))]
+        ) from None
+    return JobSpec(
+        kind=JobKind(msg.kind),
+        replicas=msg.replicas,
+        replica=ReplicaSpec(
+            accelerator_count=r.accelerator_count,
+            accelerator_milli=r.accelerator_milli,
+            accelerator_models=models,
+            min_accelerator_memory_gib=r.min_accelerator_memory_gib,
+            min_fp16_tflops=r.min_fp16_tflops,
+            cpu_milli=r.cpu_milli,
+            memory_mib=r.memory_mib,
+        ),
+        expected_duration=duration,
+        deadline=deadline,
+        priority=msg.priority,
+        preemptible=msg.preemptible,
+        user_region=_region_ref(msg.user_region, f"{field}.user_region"),
+        max_rtt_ms=msg.max_rtt_ms,
+        data_region=_region_ref(msg.data_region, f"{field}.data_region"),
+        residency=Residency(
+            allowed_provinces=tuple(msg.residency.allowed_provinces),
+            allowed_regions=tuple(
+                _region_ref(x, f"{field}.residency.allowed_regions[{i}]")
+                for i, x in enumerate(msg.residency.allowed_regions)
+            ),
+        ),
+        policy=msg.policy,
+        expected_utilization=msg.expected_utilization,
+        labels=dict(msg.labels),
+    )
+
+
+def spec_to_proto(spec: JobSpec) -> pb.JobSpec:
+    r = spec.replica
+    msg = pb.JobSpec(
+        kind=spec.kind.value,
+        replicas=spec.replicas,
+        replica=pb.ReplicaSpec(
+            accelerator_count=r.accelerator_count,
+            accelerator_milli=r.accelerator_milli,
+            accelerator_models=[f"acceleratorModels/{m}" for m in r.accelerator_models],
+            min_accelerator_memory_gib=r.min_accelerator_memory_gib,
+            min_fp16_tflops=r.min_fp16_tflops,
+            cpu_milli=r.cpu_milli,
+            memory_mib=r.memory_mib,
+        ),
+        expected_duration=_duration(spec.expected_duration),
+        priority=spec.priority,
+        preemptible=spec.preemptible,
+        user_region=f"regions/{spec.user_region}" if spec.user_region else "",
+        max_rtt_ms=spec.max_rtt_ms,
+        data_region=f"regions/{spec.data_region}" if spec.data_region else "",
+        residency=pb.Residency(
+            allowed_provinces=list(spec.residency.allowed_provinces),
+            allowed_regions=[f"regions/{x}" for x in spec.residency.allowed_regions],
+        ),
+        policy=spec.policy,
+        expected_utilization=spec.expected_utilization,
+        labels=dict(spec.labels),
+    )
+    if spec.deadline is not None:
+        msg.deadline.CopyFrom(_timestamp(spec.deadline))
+    return msg
+
+
+def energy_to_proto(e: EnergyEstimate | None) -> common_pb2.EnergyEstimate | None:
+    if e is None:
+        return None
+    return common_pb2.EnergyEstimate(
+        energy_kwh=e.energy_kwh,
+        cost_cny=e.cost_cny,
+        carbon_kg=e.carbon_kg,
+        pue=e.pue,
+        pue_basis=common_pb2.PUE_BASIS_MEASURED if e.pue_measured else common_pb2.PUE_BASIS_DESIGN,
+        it_energy_kwh=e.it_energy_kwh,
+    )
+
+
+def latency_to_proto(lat: LatencyEstimate | None) -> common_pb2.LatencyEstimate | None:
+    return (
+        None
+        if lat is None
+        else common_pb2.LatencyEstimate(rtt_ms=lat.rtt_ms, estimated=lat.estimated)
+    )
+
+
+def placement_to_proto(p: Placement | None) -> pb.Placement | None:
+    if p is None:
+        return None
+    dc = f"dataCenters/{p.data_center}"
+    return pb.Placement(
+        data_center=dc,
+        accelerator_model=f"acceleratorModels/{p.accelerator_model}" if p.accelerator_model else "",
+        allocations=[
+            pb.Allocation(
+                node=f"{dc}/nodes/{a.node}",
+                accelerator_indices=list(a.slots),
+                accelerator_milli=a.milli,
+                cpu_milli=a.cpu_milli,
+                memory_mib=a.memory_mib,
+            )
+            for a in p.allocations
+        ],
+        energy=energy_to_proto(p.energy),
+        latency=latency_to_proto(p.latency),
+        place_time=_timestamp(p.place_time),
+    )
+
+
+def _term(t: ScoreTerm) -> pb.ScoreTerm:
+    return pb.ScoreTerm(
+        name=t.name,
+        value=t.value,
+        unit=t.unit,
+        normalized=t.normalized,
+        weight=t.weight,
+        contribution=t.contribution,
+    )
+
+
+def _candidate(c: Candidate) -> pb.Candidate:
+    return pb.Candidate(
+        data_center=f"dataCenters/{c.data_center}",
+        accelerator_model=f"acceleratorModels/{c.accelerator_model}" if c.accelerator_model else "",
+        score=c.score if math.isfinite(c.score) else 0.0,
+        terms=[_term(t) for t in c.terms],
+        energy=energy_to_proto(c.energy),
+        latency=latency_to_proto(c.latency),
+        infeasible_reason=c.infeasible_reason,
+    )
+
+
+def explanation_to_proto(e: Explanation | None) -> pb.Explanation | None:
+    if e is None:
+        return None
+    return pb.Explanation(
+        policy=e.policy,
+        terms=[_term(t) for t in e.terms],
+        binding_constraints=list(e.binding_constraints),
+        runner_up=f"dataCenters/{e.runner_up}" if e.runner_up else "",
+        runner_up_reason=e.runner_up_reason,
+        pending_reason=e.pending_reason,
+        summary=e.summary,
+        alternatives=[_candidate(c) for c in e.alternatives],
+        decided_by=e.decided_by,
+    )
+
+
+def job_to_proto(job: Job) -> pb.Job:
+    return pb.Job(
+        name=job.name,
+        tenant=f"tenants/{job.tenant}",
+        spec=spec_to_proto(job.spec),
+        state=job.state.value,
+        placement=placement_to_proto(job.placement),
+        explanation=explanation_to_proto(job.explanation),
+        create_time=_timestamp(job.create_time),
+        update_time=_timestamp(job.update_time),
+        start_time=_timestamp(job.start_time),
+        end_time=_timestamp(job.end_time),
+        preemption_count=job.preemption_count,
+        state_message=job.state_message,
+    )
+
+
+def job_state_from_proto(value: int, field: str = "state") -> JobState:
+    try:
+        return JobState(value)
+    except ValueError:
+        raise InvalidArgument(
+            f"{field} is not set or unknown", [FieldViolation(field, "unknown state")]
+        ) from None
+
+
+def policy_to_proto(p: Policy) -> pb.Policy:
+    return pb.Policy(
+        name=p.name,
+        description=p.description,
+        latency_weight=p.latency,
+        energy_cost_weight=p.energy_cost,
+        carbon_weight=p.carbon,
+        utilization_weight=p.utilization,
+    )
+
+
+def quota_to_proto(quota: TenantQuota, usage: dict[str, float]) -> pb.TenantQuota:
+    limits = {q.accelerator_model: q.limit for q in quota.limits}
+    keys = sorted(set(limits) | set(usage))
+    return pb.TenantQuota(
+        name=f"tenants/{quota.tenant}/quota",
+        limits=[
+            pb.QuotaLimit(
+                accelerator_model=k if k == "*" else f"acceleratorModels/{k}",
+                limit=limits.get(k, math.inf),
+                used=usage.get(k, 0.0),
+            )
+            for k in keys
+            if k
+        ],
+    )
+
+
+def _job_filters(text: str) -> dict[str, str]:
+    """ListJobs/WatchJobs filters: state and kind by enum name (with or without prefix)."""
+    raw = parse_filter(text, _FILTERS)
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        if key == "state":
+            name = value.upper().removeprefix("STATE_")
+            if name not in JobState.__members__:
+                raise InvalidArgument(
+                    "unknown state in filter", [FieldViolation("filter", f"state {value!r}")]
+                )
+            out[key] = name
+        elif key == "kind":
+            name = value.upper().removeprefix("JOB_KIND_")
+            if name not in JobKind.__members__:
+                raise InvalidArgument(
+                    "unknown kind in filter", [FieldViolation("filter", f"kind {value!r}")]
+                )
+            out[key] = name
+        else:
+            out[key] = value.rsplit("/", 1)[-1]
+    return out
+
+
+def _matches(job: Job, filters: dict[str, str]) -> bool:
+    for key, value in filters.items():
+        if key == "state" and job.state.name != value:
+            return False
+        if key == "kind" and job.spec.kind.name != value:
+            return False
+        if key == "data_center" and (job.placement is None or job.placement.data_center != value):
+            return False
+    return True
+
+
+class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
+    """SchedulerService over an ``Engine``."""
+
+    def __init__(self, engine: Engine, *, max_watch_seconds: float = 3600.0) -> None:
+        self._engine = engine
+        self._max_watch = max_watch_seconds
+
+    def _tenant(self, parent: str, field: str = "parent", *, allow_all: bool = False) -> str | None:
+        (tenant,) = parse_name(parent, "tenants/{}", field)
+        if tenant == "-":
+            if allow_all:
+                return None
+            raise InvalidArgument(
+                "name a tenant", [FieldViolation(field, "tenants/- is not allowed here")]
+            )
+        return tenant
+
+    def _job_name(self, name: str) -> tuple[str, str]:
+        tenant, job_id = parse_name(name, "tenants/{}/jobs/{}")
+        return tenant, job_id
+
+    @rpc
+    async def SubmitJob(self, request: pb.SubmitJobRequest, context: Any) -> pb.SubmitJobResponse:
+        tenant = self._tenant(request.parent)
+        assert tenant is not None
+        spec = spec_from_proto(request.spec)
+        job = await self._engine.submit(
+            tenant, spec, job_id=request.job_id, request_id=request.request_id
+        )
+        return pb.SubmitJobResponse(job=job_to_proto(job))
+
+    @rpc
+    async def QuoteJob(self, request: pb.QuoteJobRequest, context: Any) -> pb.QuoteJobResponse:
+        tenant = self._tenant(request.parent)
+        assert tenant is not None
+        quote = await self._engine.quote(tenant, spec_from_proto(request.spec))
+        return pb.QuoteJobResponse(
+            placeable=quote.placeable,
+            placement=placement_to_proto(quote.placement),
+            predicted_start_time=_timestamp(quote.predicted_start),
+            explanation=explanation_to_proto(quote.explanation),
+        )
+
+    @rpc
+    async def GetJob(self, request: pb.GetJobRequest, context: Any) -> pb.GetJobResponse:
+        job = await self._engine.get(*self._job_name(request.name))
+        return pb.GetJobResponse(job=job_to_proto(job))
+
+    @rpc
+    async def ListJobs(self, request: pb.ListJobsRequest, context: Any) -> pb.ListJobsResponse:
+        tenant = self._tenant(request.parent, allow_all=True)
+        filters = _job_filters(request.filter)
+        query = ("jobs", tenant or "-", request.filter)
+        after = decode_page_token(request.page_token, query)
+        before_seq = None
+        if after is not None:
+            try:
+                before_seq = int(after[0])
+            except ValueError:
+                raise InvalidArgument(
+                    "bad page token", [FieldViolation("page_token", "unknown token")]
+                ) from None
+        page = await self._engine.list(
+            tenant, filters=filters, page_size=page_size(request.page_size), before_seq=before_seq
+        )
+        return pb.ListJobsResponse(
+            jobs=[job_to_proto(j) for j in page.jobs],
+            next_page_token=encode_page_token(
+                (str(page.next_seq),) if page.next_seq else None, query
+            ),
+            total_size=page.total_size,
+        )
+
+    @rpc
+    async def CancelJob(self, request: pb.CancelJobRequest, context: Any) -> pb.CancelJobResponse:
+        job = await self._engine.cancel(*self._job_name(request.name), reason=request.reason)
+        return pb.CancelJobResponse(job=job_to_proto(job))
+
+    @rpc
+    async def SetJobState(
+        self, request: pb.SetJobStateRequest, context: Any
+    ) -> pb.SetJobStateResponse:
+        tenant, job_id = self._job_name(request.name)
+        state = job_state_from_proto(request.state)
+        job = await self._engine.set_state(tenant, job_id, state, request.message)
+        return pb.SetJobStateResponse(job=job_to_proto(job))
+
+    @rpc_stream
+    async def WatchJobs(
+        self, request: pb.WatchJobsRequest, context: Any
+    ) -> AsyncIterator[pb.WatchJobsResponse]:
+        tenant = self._tenant(request.parent, allow_all=True)
+        filters = _job_filters(request.filter)
+        queue = self._engine.subscribe()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._max_watch
+        try:
+            if request.send_initial:
+                for job in self._engine.unfinished():
+                    if (tenant is None or job.tenant == tenant) and _matches(job, filters):
+                        yield pb.WatchJobsResponse(
+                            job=job_to_proto(job), previous_state=job.state.value, initial=True
+                        )
+            while True:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return  # bounded stream lifetime: the client re-watches
+                try:
+                    event = await asyncio.wait_for(queue.get(), timeout=min(remaining, 30.0))
+                except TimeoutError:
+                    continue
+                job = event.job
+                if (tenant is None or job.tenant == tenant) and _matches(job, filters):
+                    yield pb.WatchJobsResponse(
+                        job=job_to_proto(job),
+                        previous_state=event.previous.value if event.previous else 0,
+                    )
+        finally:
+            self._engine.unsubscribe(queue)
+
+    @rpc
+    async def ListPolicies(
+        self, request: pb.ListPoliciesRequest, context: Any
+    ) -> pb.ListPoliciesResponse:
+        return pb.ListPoliciesResponse(
+            policies=[policy_to_proto(p) for p in self._engine.policies()],
+            default_policy=self._engine.default_policy,
+        )
+
+    @rpc
+    async def GetTenantQuota(
+        self, request: pb.GetTenantQuotaRequest, context: Any
+    ) -> pb.GetTenantQuotaResponse:
+        (tenant,) = parse_name(request.name, "tenants/{}/quota")
+        quota, usage = self._engine.quota(tenant)
+        return pb.GetTenantQuotaResponse(quota=quota_to_proto(quota, usage))
+
+    @rpc
+    async def SetTenantQuota(
+        self, request: pb.SetTenantQuotaRequest, context: Any
+    ) -> pb.SetTenantQuotaResponse:
+        (tenant,) = parse_name(request.quota.name, "tenants/{}/quota", "quota.name")
+        limits = []
+        for i, q in enumerate(request.quota.limits):
+            model = q.accelerator_model
+            if model != "*":
+                model = parse_name(
+                    model, "acceleratorModels/{}", f"quota.limits[{i}].accelerator_model"
+                )[0]
+            limits.append(QuotaLimit(model, q.limit))
+        await self._engine.set_quota(TenantQuota(tenant, tuple(limits)))
+        quota, usage = self._engine.quota(tenant)
+        return pb.SetTenantQuotaResponse(quota=quota_to_proto(quota, usage))
+
+    @rpc
+    async def ListTenantQuotas(
+        self, request: pb.ListTenantQuotasRequest, context: Any
+    ) -> pb.ListTenantQuotasResponse:
+        query = ("quotas",)
+        after = decode_page_token(request.page_token, query)
+        size = page_size(request.page_size)
+        quotas = [q for q in self._engine.quotas() if after is None or q.tenant > after[0]]
+        page = quotas[:size]
+        more = len(quotas) > size
+        return pb.ListTenantQuotasResponse(
+            quotas=[quota_to_proto(q, self._engine.quota(q.tenant)[1]) for q in page],
+            next_page_token=encode_page_token((page[-1].tenant,) if more and page else None, query),
+        )
