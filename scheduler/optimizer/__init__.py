@@ -23,6 +23,7 @@ from scheduler.optimizer.problem import (
 )
 from scheduler.optimizer.scaling import (
     COST_RESOLUTION,
+    EVICTION_STEP,
     EXACT_LIMIT,
     MILLI_PER_ACCELERATOR,
     PRIORITY_BASE,
@@ -37,6 +38,7 @@ from scheduler.optimizer.scaling import (
 __all__ = [
     # batch path
     "COST_RESOLUTION",
+    "EVICTION_STEP",
     "EXACT_LIMIT",
     "MILLI_PER_ACCELERATOR",
     "PRIORITY_BASE",

@@ -68,12 +68,12 @@ Objective (maximize; integers from `scaling.make_scale`)
 --------------------------------------------------------
     U·(Σ w(π_c)·x_cp − Σ w(π_ρ)·e_ρ)  −  (Σ k_cp·x_cp + Σ k_ρ·e_ρ)
 
-w(π) = 2^rank(π) (per job), k = costs in integer steps, U = 1 + the largest possible total
-cost. The value term dominates (scaling's docstring has the argument): one more job of any
-priority beats any cost saving, and cost only chooses among plans of equal value. An
-evicted job loses its own value, so eviction happens only when the room it frees places
-more value: one job for one job of higher priority always, two for one of the next level
-never (that ties on value and loses on cost).
+w(π) = 2^rank(π) (per job), k = costs in integer steps (an eviction adds one), U = 1 + the
+largest possible total cost. The value term dominates (scaling's docstring has the
+argument): one more job of any priority beats any cost saving, and cost only chooses among
+plans of equal value. An evicted job loses its own value and costs at least one step, so
+eviction happens only when the room it frees places more value: one job for one job of
+higher priority always, two for one of the next level never (a tie on value, lost on cost).
 
 Solve and extract
 -----------------
@@ -128,7 +128,7 @@ class _Row:
     pool: int
     """Pool index for capacity and slot rows, -1 otherwise."""
     size: int
-    """Whole accelerators per replica for slot rows, 0 otherwise."""
+    """Slot size g (whole accelerators) for slot rows, 0 otherwise."""
     rhs: int
     """Constant right-hand side."""
     x_terms: tuple[tuple[int, int], ...]
@@ -385,12 +385,14 @@ def _fit(data: _Data, slack: list[int], v: int) -> int:
 
 
 def _place(data: _Data, slack: list[int], x: list[int], v: int, jobs: int) -> None:
+    """Add jobs to variable v and charge its rows."""
     x[v] += jobs
     for k, coef in data.x_rows[v]:
         slack[k] -= coef * jobs
 
 
 def _evict(data: _Data, slack: list[int], e: list[int], ri: int, jobs: int) -> None:
+    """Evict (or, with negative jobs, keep) jobs of running class ri and credit its rows."""
     e[ri] += jobs
     for k, coef in data.e_rows[ri]:
         slack[k] += coef * jobs
@@ -451,6 +453,7 @@ def _trim_evictions(data: _Data, x: list[int], e: list[int]) -> None:
 
 
 def _greedy_choice(data: _Data) -> tuple[list[int], list[int]]:
+    """The greedy plan as (x, e) lists: fill with evictions, then drop needless ones."""
     x = [0] * len(data.x_class)
     e = [0] * len(data.problem.running)
     _fill(data, x, e, allow_evictions=True)
@@ -459,6 +462,7 @@ def _greedy_choice(data: _Data) -> tuple[list[int], list[int]]:
 
 
 def _objective(data: _Data, x: list[int], e: list[int]) -> int:
+    """The scaled integer objective of a choice, exactly as the CP-SAT model scores it."""
     return sum(g * n for g, n in zip(data.x_gain, x, strict=True)) - sum(
         loss * n for loss, n in zip(data.e_loss, e, strict=True)
     )

@@ -13,7 +13,9 @@ Three kinds of number reach the model and each becomes an integer here:
   integer steps of `quantum = max_cost / resolution`, rounded to nearest. The caller's
   unit does not matter: the largest per-job cost of the problem is `resolution` steps, so
   each cost is exact to 1 / (2 * resolution) of the largest. `resolution` is
-  `COST_RESOLUTION` = 10,000 unless the exactness budget below forces it lower.
+  `COST_RESOLUTION` = 10,000 unless the exactness budget below forces it lower. An
+  eviction costs `EVICTION_STEP` = 1 step on top of its own cost, so a plan that ties on
+  value never evicts (two jobs evicted for one of the next level is such a tie).
 
 Placing dominates cost: the objective is `value_unit * V - C` where V is the integer
 priority-weighted value of the plan and C >= 0 the integer cost, and
@@ -23,9 +25,11 @@ differ by at least value_unit - max C = 1 > 0 whatever their costs: one more job
 priority always beats any cost saving.
 
 Exactness budget: every objective value must stay below `EXACT_LIMIT` = 2**53 so that
-CP-SAT's double-valued objective and bound are exact integers. With N costed jobs and W
-the largest total weight (of all pending or all running jobs), that holds when
-resolution <= (2**53 - W) / (N * (W + 1)); the resolution is lowered to fit, and a
+CP-SAT's double-valued objective and bound are exact integers. With N costed jobs, N_r of
+them running, and W the largest total weight (of all pending or all running jobs), the
+largest cost is at most resolution * N + N_r, and value_unit * W + max cost stays below
+the limit when resolution <= (2**53 - W - N_r * (W + 1)) / (N * (W + 1)); the resolution
+is lowered to fit, and a
 problem where even 1 step does not fit (tens of distinct priority levels over very
 many jobs) is rejected: map priorities to a handful of levels first.
 """
@@ -39,6 +43,7 @@ from scheduler.optimizer.problem import PendingClass, Problem, RunningClass
 
 __all__ = [
     "COST_RESOLUTION",
+    "EVICTION_STEP",
     "EXACT_LIMIT",
     "MILLI_PER_ACCELERATOR",
     "PRIORITY_BASE",
@@ -54,6 +59,8 @@ PRIORITY_BASE = 2
 """Weight ratio between consecutive priority levels."""
 COST_RESOLUTION = 10_000
 """Integer steps given to the largest per-job cost of a problem (unless the budget forbids)."""
+EVICTION_STEP = 1
+"""Integer cost steps every eviction adds to its own cost: value ties never evict."""
 EXACT_LIMIT = 2**53
 """Largest magnitude an objective value may take (doubles are exact integers below it)."""
 
@@ -93,9 +100,11 @@ class Scale:
 
     def eviction_coefficient(self, running: RunningClass) -> int:
         """Objective loss of evicting one job of `running`: its value plus its eviction cost."""
-        return self.value_unit * self.weights[running.priority] + self.cost_to_int(
-            running.eviction_cost
-        )
+        return self.value_unit * self.weights[running.priority] + self.eviction_steps(running)
+
+    def eviction_steps(self, running: RunningClass) -> int:
+        """Integer cost of evicting one job of `running`: its cost plus `EVICTION_STEP`."""
+        return self.cost_to_int(running.eviction_cost) + EVICTION_STEP
 
 
 def make_scale(problem: Problem) -> Scale:
@@ -106,25 +115,29 @@ def make_scale(problem: Problem) -> Scale:
     costs = [o.cost for c in problem.pending for o in c.options]
     costs += [r.eviction_cost for r in problem.running]
     max_cost = max(costs, default=0.0)
-    costed_jobs = sum(c.count for c in problem.pending) + sum(r.count for r in problem.running)
+    running_jobs = sum(r.count for r in problem.running)
+    costed_jobs = sum(c.count for c in problem.pending) + running_jobs
     max_weight = max(
         sum(c.count * weights[c.priority] for c in problem.pending),
         sum(r.count * weights[r.priority] for r in problem.running),
     )
     resolution = COST_RESOLUTION
     if costed_jobs > 0:
-        resolution = min(resolution, (EXACT_LIMIT - max_weight) // (costed_jobs * (max_weight + 1)))
+        headroom = EXACT_LIMIT - max_weight - EVICTION_STEP * running_jobs * (max_weight + 1)
+        resolution = min(resolution, headroom // (costed_jobs * (max_weight + 1)))
     if resolution < 1:
         raise ValueError(
             f"objective cannot be exact below 2**53: {costed_jobs} jobs over {len(weights)} "
             "priority levels; map priorities to fewer levels"
         )
-    quantum = max_cost / resolution if max_cost > 0.0 else 1.0
+    quantum = max_cost / resolution
+    if quantum == 0.0:  # all costs zero, or so tiny (subnormal) that a step underflows
+        quantum = 1.0
     scale = Scale(weights=weights, cost_quantum=quantum, cost_resolution=resolution, value_unit=1)
     max_total_cost = sum(
         c.count * max((scale.cost_to_int(o.cost) for o in c.options), default=0)
         for c in problem.pending
-    ) + sum(r.count * scale.cost_to_int(r.eviction_cost) for r in problem.running)
+    ) + sum(r.count * scale.eviction_steps(r) for r in problem.running)
     return Scale(
         weights=weights,
         cost_quantum=quantum,

@@ -460,6 +460,14 @@ class TestPreemption:
         assert plan.evictions == ()
         assert _plan_of(plan, "next") == (0, UnplacedReason.PRIORITY_TOO_LOW)
 
+    def test_a_value_tie_never_evicts_even_at_zero_cost(self) -> None:
+        """With every cost zero, the two-for-one swap ties on value and still does not happen."""
+        pair = RunningClass("pair", "p", 2, 1, 4000, 0, "old", True, 0.0)
+        problem = Problem((_pool("p", 0),), (_job("next", 1, 8, 1, {"p": 0.0}),), (pair,))
+        plan = solve(problem, CONFIG)
+        assert plan.evictions == ()
+        assert greedy(problem).evictions == ()
+
     def test_free_room_is_used_before_evicting(self) -> None:
         """With a free pool available, nothing is evicted even if the free pool costs more."""
         problem = Problem(

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from scheduler.optimizer import (
     COST_RESOLUTION,
+    EVICTION_STEP,
     EXACT_LIMIT,
     Option,
     PendingClass,
@@ -115,10 +116,12 @@ class TestMakeScale:
             make_scale(_problem([1.0], count=100_000, priorities=tuple(range(40))))
 
     def test_eviction_outweighs_its_cost_only_through_value(self) -> None:
-        """Evicting a job costs its full value plus its eviction cost in steps."""
+        """Evicting a job costs its full value, its eviction cost and one more step."""
         pool = Pool("p", "dc", "H100", 0)
         running = RunningClass("r", "p", 2, 1, 1000, 0, "t", True, 3.0)
         pending = PendingClass("c", 1, 1, 1000, 1, "t", (Option("p", 6.0),))
         scale = make_scale(Problem((pool,), (pending,), (running,)))
-        assert scale.eviction_coefficient(running) == scale.value_unit * 1 + scale.cost_to_int(3.0)
+        assert scale.eviction_coefficient(running) == (
+            scale.value_unit * 1 + scale.cost_to_int(3.0) + EVICTION_STEP
+        )
         assert scale.placement_coefficient(pending, 6.0) == scale.value_unit * 2 - COST_RESOLUTION
