@@ -78,12 +78,23 @@ from scheduler.domain import (
 from scheduler.energy import estimate_energy
 from scheduler.latency import estimate_rtt_ms
 from scheduler.ledger import Ledger
+from scheduler.optimizer import (
+    Option,
+    PendingClass,
+    Plan,
+    Pool,
+    Problem,
+    Quota,
+    RunningClass,
+    SolveConfig,
+    solve,
+)
 from scheduler.optimizer.online import TERMS, score
 from scheduler.optimizer.packing import DEFAULT_POLICY as DEFAULT_PACKING
 from scheduler.optimizer.packing import TaskShape
 from scheduler.store import JobPage, JobStore
 
-__all__ = ["POLICIES", "Decision", "Engine", "JobEvent", "PueLookup"]
+__all__ = ["POLICIES", "BatchReport", "Decision", "Engine", "JobEvent", "PueLookup"]
 
 _log = structlog.get_logger("computenet.engine")
 
@@ -109,6 +120,7 @@ PueLookup = Callable[[DataCenter], tuple[float, bool]]
 """Returns the PUE to use for a data center and whether it is measured (else design)."""
 
 _ALTERNATIVES = 6
+_MAX_LEVELS = 12  # priority levels the batch model keeps (its weights double per level)
 _TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.PENDING: frozenset({JobState.FAILED}),
     JobState.SCHEDULED: frozenset({JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED}),
@@ -144,6 +156,30 @@ class Decision:
     """What the ledger took (empty when it waits or nothing was committed)."""
     explanation: Explanation
     """Why."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    """What one batch placement run did."""
+
+    pending_jobs: int
+    """Pending jobs considered."""
+    placed_jobs: int
+    """Jobs placed (after node packing; the plan's count on a dry run)."""
+    preempted_jobs: int
+    """Running jobs preempted."""
+    objective: float
+    """Scaled objective of the plan."""
+    best_bound: float | None
+    """Proven bound, None when nothing was solved."""
+    gap: float | None
+    """Relative gap between objective and bound."""
+    status: str
+    """Solver status."""
+    solve_seconds: float
+    """Solver wall time."""
+    job_classes: int
+    """Classes after aggregation."""
 
 
 @dataclass(slots=True)
@@ -197,6 +233,9 @@ class Engine:
         self._subscribers: set[asyncio.Queue[JobEvent]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._drain_scheduled = False
+        self._batch_lock = asyncio.Lock()
+        self.last_batch: Plan | None = None
+        """The last batch plan (for metrics)."""
         self.placements = 0
         """Jobs placed since start (for metrics)."""
 
@@ -707,10 +746,14 @@ class Engine:
             return TaskShape(r.cpu_milli, r.memory_mib, 1, r.accelerator_milli, frozenset({model}))
         return TaskShape(r.cpu_milli, r.memory_mib)
 
-    def _decide(self, tenant: str, spec: JobSpec, *, take: bool) -> Decision:
+    def _decide(
+        self, tenant: str, spec: JobSpec, *, take: bool, only: tuple[str, str] | None = None
+    ) -> Decision:
         """Choose a data center and nodes; with ``take`` the ledger keeps the allocation."""
         policy = POLICIES[spec.policy or self.default_policy]
         cands = self._candidates(tenant, spec)
+        if only is not None:
+            cands = [c for c in cands if (c.dc.id, c.model) == only]
         feasible = np.array([c.reason == "" for c in cands], dtype=bool)
         values = np.array(
             [
@@ -770,7 +813,7 @@ class Engine:
     def _avoid_cordoned(self, allocs: Iterable[ledger_mod.Allocation]) -> bool:
         return not self._cordoned or all(a.node_id not in self._cordoned for a in allocs)
 
-    def _candidates(self, tenant: str, spec: JobSpec) -> list[_Cand]:
+    def _candidates(self, tenant: str, spec: JobSpec, *, capacity: bool = True) -> list[_Cand]:
         models = self._eligible_models(spec)
         r = spec.replica
         need_milli = spec.replicas * r.milli
@@ -838,7 +881,7 @@ class Engine:
                             break
                     if c.reason:
                         continue
-                if (
+                if capacity and (
                     free < need
                     or summary.free_cpu < spec.replicas * r.cpu_milli
                     or summary.free_mem < spec.replicas * r.memory_mib
@@ -978,6 +1021,263 @@ class Engine:
                 return reason
         return PendingReason.CAPACITY
 
+    # -- batch placement ---------------------------------------------------------------------
+
+    async def run_batch(self, *, time_limit: float = 5.0, dry_run: bool = False) -> BatchReport:
+        """Hand the pending queue to CP-SAT (job classes × data-center/model pools, warm-started
+        from the greedy plan), then apply its plan: evict what it evicts (back to PENDING),
+        pack what it places; a job that does not pack stays pending for the next round."""
+        async with self._batch_lock:
+            built = self._build_problem()
+            if built is None:
+                return BatchReport(0, 0, 0, 0.0, None, None, "NOTHING_PENDING", 0.0, 0)
+            problem, pending_of, running_of, n_pending = built
+            config = SolveConfig(time_limit_seconds=time_limit, num_workers=2)
+            plan = await asyncio.to_thread(solve, problem, config)
+            self.last_batch = plan
+            placed, preempted = (
+                (0, 0) if dry_run else await self._apply_plan(plan, pending_of, running_of)
+            )
+            _log.info(
+                "batch placement",
+                pending=n_pending,
+                classes=len(problem.pending),
+                placed=placed,
+                preempted=preempted,
+                status=plan.status,
+                gap=plan.gap,
+                seconds=round(plan.wall_seconds, 3),
+                dry_run=dry_run,
+            )
+            return BatchReport(
+                n_pending,
+                placed if not dry_run else plan.placed_jobs,
+                preempted if not dry_run else plan.evicted_jobs,
+                float(plan.objective),
+                plan.best_bound,
+                plan.gap,
+                plan.status,
+                plan.wall_seconds,
+                len(problem.pending),
+            )
+
+    def _build_problem(
+        self,
+    ) -> tuple[Problem, dict[str, list[str]], dict[str, list[str]], int] | None:
+        pending = sorted(
+            (j for j in self._jobs.values() if j.state is JobState.PENDING), key=lambda j: j.seq
+        )
+        if not pending:
+            return None
+        levels = self._priority_levels(
+            [
+                j.spec.priority
+                for j in self._jobs.values()
+                if j.state in LIVE_STATES | {JobState.PENDING}
+            ]
+        )
+        classes: dict[str, PendingClass] = {}
+        pending_of: dict[str, list[str]] = defaultdict(list)
+        options_of: dict[str, tuple[Option, ...]] = {}
+        class_ids: dict[str, str] = {}
+        for job in pending:
+            key = self._class_key(job)
+            if key not in options_of:
+                options_of[key] = self._options(job)
+            cid = class_ids.setdefault(key, f"p{len(class_ids)}")
+            pending_of[cid].append(job.name)
+            r = job.spec.replica
+            classes[cid] = PendingClass(
+                class_id=cid,
+                count=len(pending_of[cid]),
+                replicas=job.spec.replicas,
+                milli_per_replica=r.milli or 0,
+                priority=levels[job.spec.priority],
+                tenant=job.tenant,
+                options=options_of[key],
+                preemptible=job.spec.preemptible,
+            )
+        running: dict[str, RunningClass] = {}
+        running_of: dict[str, list[str]] = defaultdict(list)
+        for job in sorted(self._jobs.values(), key=lambda j: j.seq):
+            if job.state not in LIVE_STATES or not job.spec.preemptible or job.placement is None:
+                continue
+            if not job.placement.accelerator_model:
+                continue
+            pool = f"{job.placement.data_center}/{job.placement.accelerator_model}"
+            spec = job.spec
+            rid = f"r:{pool}:{job.tenant}:{spec.priority}:{spec.replicas}:{spec.replica.milli}"
+            running_of[rid].append(job.name)
+            running[rid] = RunningClass(
+                class_id=rid,
+                pool_id=pool,
+                count=len(running_of[rid]),
+                replicas=job.spec.replicas,
+                milli_per_replica=job.spec.replica.milli,
+                priority=levels[job.spec.priority],
+                tenant=job.tenant,
+                preemptible=True,
+            )
+        pools = self._pools()
+        known = {p.pool_id for p in pools}
+        pending_classes = tuple(
+            replace(c, options=tuple(o for o in c.options if o.pool_id in known))
+            for c in classes.values()
+        )
+        quotas = tuple(
+            Quota(
+                tenant, model, max(0, int(limit * 1000) - self._usage.get(tenant, {}).get(model, 0))
+            )
+            for tenant, limits in self._quotas.items()
+            for model, limit in limits.items()
+            if model != "*"
+        )
+        problem = Problem(
+            pools=pools,
+            pending=pending_classes,
+            running=tuple(r for r in running.values() if r.pool_id in known),
+            quotas=quotas,
+        )
+        return problem, dict(pending_of), dict(running_of), len(pending)
+
+    @staticmethod
+    def _priority_levels(priorities: Iterable[int]) -> dict[int, int]:
+        """Map priorities (0..1000) to at most _MAX_LEVELS ranks, keeping their order."""
+        distinct = sorted(set(priorities))
+        n = len(distinct)
+        return {p: (i * _MAX_LEVELS) // n if n > _MAX_LEVELS else i for i, p in enumerate(distinct)}
+
+    def _class_key(self, job: Job) -> str:
+        spec = replace(job.spec, labels={}, deadline=None)
+        return f"{job.tenant}|{spec!r}"
+
+    def _options(self, job: Job) -> tuple[Option, ...]:
+        """The pools a pending job could use, with the online score as the per-job cost."""
+        cands = [c for c in self._candidates(job.tenant, job.spec, capacity=False) if c.model]
+        if not cands:
+            return ()
+        policy = POLICIES[job.spec.policy or self.default_policy]
+        feasible = np.array([c.reason == "" for c in cands], dtype=bool)
+        values = np.array(
+            [
+                [
+                    c.latency.rtt_ms if c.latency else 0.0,
+                    c.energy.cost_cny if c.energy else 0.0,
+                    c.energy.carbon_kg if c.energy else 0.0,
+                    c.idle_after,
+                ]
+                for c in cands
+            ],
+            dtype=np.float64,
+        )
+        weights = np.array([policy.latency, policy.energy_cost, policy.carbon, policy.utilization])
+        ranking = score(values, feasible, weights)
+        return tuple(
+            Option(f"{cands[int(i)].dc.id}/{cands[int(i)].model}", float(ranking.scores[int(i)]))
+            for i in ranking.order
+        )
+
+    def _pools(self) -> tuple[Pool, ...]:
+        pools = []
+        model_names = self.ledger.models
+        for dc_id in self._dc_order:
+            if (
+                dc_id not in self.ledger.data_centers
+                or self._dcs[dc_id].state is not DataCenterState.ACTIVE
+            ):
+                continue
+            arrays = self.ledger.node_arrays(dc_id)
+            whole = (arrays.free_milli == 1000).sum(axis=1)
+            for mid, model in enumerate(model_names):
+                ms = self.ledger.model_summary(dc_id, model)
+                if not ms.total:
+                    continue
+                rows = arrays.model == mid
+                hist = np.bincount(whole[rows], minlength=int(arrays.n_slots[rows].max()) + 1)
+                pools.append(
+                    Pool(
+                        f"{dc_id}/{model}", dc_id, model, ms.free_milli, tuple(int(x) for x in hist)
+                    )
+                )
+        return tuple(pools)
+
+    async def _apply_plan(
+        self, plan: Plan, pending_of: dict[str, list[str]], running_of: dict[str, list[str]]
+    ) -> tuple[int, int]:
+        now = self._clock()
+        changed: list[tuple[Job, Job]] = []
+        for eviction in plan.evictions:
+            victims = [
+                n for n in reversed(running_of.get(eviction.class_id, [])) if n in self._jobs
+            ]
+            for name in victims[: eviction.count]:
+                job = self._jobs[name]
+                if job.state not in LIVE_STATES:
+                    continue
+                self._unregister(job)
+                requeued = replace(
+                    job,
+                    state=JobState.PENDING,
+                    placement=None,
+                    update_time=now,
+                    preemption_count=job.preemption_count + 1,
+                    state_message="preempted by higher-priority work; waiting again",
+                    explanation=Explanation(
+                        policy=job.explanation.policy if job.explanation else self.default_policy,
+                        pending_reason=PendingReason.PRIORITY.value,
+                        summary="preempted by higher-priority work (batch placement)",
+                        decided_by="batch",
+                    ),
+                )
+                self._register(requeued, ())
+                changed.append((job, requeued))
+        preempted = len(changed)
+        placed = 0
+        for cp in plan.classes:
+            queue = [n for n in pending_of.get(cp.class_id, []) if n in self._jobs]
+            for assignment in cp.assignments:
+                dc, model = assignment.pool_id.split("/", 1)
+                taken = 0
+                while queue and taken < assignment.count:
+                    job = self._jobs[queue.pop(0)]
+                    if job.state is not JobState.PENDING:
+                        continue
+                    decision = self._decide(job.tenant, job.spec, take=True, only=(dc, model))
+                    if decision.placement is None:
+                        continue
+                    updated = replace(
+                        job,
+                        state=JobState.SCHEDULED,
+                        placement=decision.placement,
+                        update_time=now,
+                        explanation=replace(decision.explanation, decided_by="batch"),
+                    )
+                    self._register(updated, decision.allocations)
+                    changed.append((job, updated))
+                    placed += 1
+                    taken += 1
+        if not changed:
+            return 0, 0
+        try:
+            await asyncio.to_thread(self._store.update, [new for _, new in changed])
+        except Exception as exc:
+            _log.error("commit of the batch plan failed; it is undone", exc_info=exc)
+            for old, new in reversed(changed):
+                self._unregister(new)
+                allocs = self._ledger_allocs(old) if old.state in LIVE_STATES else ()
+                if allocs:
+                    self.ledger.apply(allocs)
+                self._register(old, allocs)
+            return 0, 0
+        for old, new in changed:
+            if new.state is JobState.PENDING:
+                self._publish(replace(new, state=JobState.PREEMPTED), old.state)
+                self._publish(new, JobState.PREEMPTED)
+            else:
+                self.placements += 1
+                self._publish(new, old.state)
+        return placed, preempted
+
     # -- inspection --------------------------------------------------------------------------
 
     def allocated_milli(self) -> dict[str, int]:
@@ -1002,4 +1302,3 @@ class Engine:
 
     def allocations(self) -> dict[str, tuple[ledger_mod.Allocation, ...]]:
         return dict(self._allocs)
-

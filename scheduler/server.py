@@ -12,7 +12,7 @@ import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine as DbEngine
 
 from computenet import db
 from computenet.config import Config
@@ -27,6 +27,7 @@ from computenet.v1 import (
 from inventory.document import load_demo
 from inventory.service import InventoryServicer
 from inventory.store import InventoryStore
+from scheduler.domain import JobState
 from scheduler.engine import Engine
 from scheduler.service import SchedulerServicer
 from scheduler.store import JobStore
@@ -49,10 +50,11 @@ class Running:
     server: grpc.aio.Server
     port: int
     config: Config
-    engine: Engine
+    engine: DbEngine
     inventory: InventoryStore
     engine_: Engine
     health: health.HealthServicer
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _on_stop: list[Callable[[], None]] = field(default_factory=list)
 
     @property
@@ -63,12 +65,15 @@ class Running:
         """Refuse new calls, let in-flight ones finish within ``grace`` seconds, release all."""
         self.health.enter_graceful_shutdown()
         await self.server.stop(self.config.grace_seconds if grace is None else grace)
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
         for fn in reversed(self._on_stop):
             fn()
         self.engine.dispose()
 
 
-async def start(config: Config, *, engine: Engine | None = None) -> Running:
+async def start(config: Config, *, engine: DbEngine | None = None) -> Running:
     """Build everything from ``config`` and start serving; the caller owns ``stop()``."""
     engine = engine or db.create_engine(config.database_url)
     if config.migrate:
@@ -79,6 +84,9 @@ async def start(config: Config, *, engine: Engine | None = None) -> Running:
         _log.info("demo network loaded", **counts)
     engine_ = Engine(JobStore(engine), inventory, default_policy=config.default_policy)
     await engine_.start()
+    tasks: list[asyncio.Task[None]] = []
+    if config.batch_interval_seconds > 0:
+        tasks.append(asyncio.create_task(_batch_loop(engine_, config), name="batch-placement"))
 
     options = [
         ("grpc.max_send_message_length", config.max_message_bytes),
@@ -107,7 +115,19 @@ async def start(config: Config, *, engine: Engine | None = None) -> Running:
         raise OSError(f"cannot bind {config.host}:{config.port}")
     await server.start()
     _log.info("serving", address=f"{config.host}:{port}", database=_redacted(config.database_url))
-    return Running(server, port, config, engine, inventory, engine_, health_servicer)
+    return Running(server, port, config, engine, inventory, engine_, health_servicer, tasks)
+
+
+async def _batch_loop(engine: Engine, config: Config) -> None:
+    """Run the batch optimizer over the pending queue every interval while jobs wait."""
+    while True:
+        await asyncio.sleep(config.batch_interval_seconds)
+        if not any(j.state is JobState.PENDING for j in engine.unfinished()):
+            continue
+        try:
+            await engine.run_batch(time_limit=config.batch_time_limit_seconds)
+        except Exception as exc:  # the loop must outlive one bad round; the log says why
+            _log.error("batch placement failed", exc_info=exc)
 
 
 def _redacted(url: str) -> str:

@@ -457,6 +457,33 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             self._engine.unsubscribe(queue)
 
     @rpc
+    async def RunBatchPlacement(
+        self, request: pb.RunBatchPlacementRequest, context: Any
+    ) -> pb.RunBatchPlacementResponse:
+        limit = (
+            request.time_limit.ToTimedelta().total_seconds()
+            if request.HasField("time_limit")
+            else 5.0
+        )
+        if not 0 < limit <= 60:
+            raise InvalidArgument(
+                "time_limit must be > 0 and at most 60 s",
+                [FieldViolation("time_limit", "must be > 0 and at most 60 s")],
+            )
+        report = await self._engine.run_batch(time_limit=limit, dry_run=request.dry_run)
+        return pb.RunBatchPlacementResponse(
+            pending_jobs=report.pending_jobs,
+            placed_jobs=report.placed_jobs,
+            preempted_jobs=report.preempted_jobs,
+            objective=report.objective,
+            best_bound=report.best_bound or 0.0,
+            gap=report.gap or 0.0,
+            status=report.status,
+            solve_time=_duration(timedelta(seconds=report.solve_seconds)),
+            job_classes=report.job_classes,
+        )
+
+    @rpc
     async def ListPolicies(
         self, request: pb.ListPoliciesRequest, context: Any
     ) -> pb.ListPoliciesResponse:
