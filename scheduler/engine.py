@@ -193,6 +193,74 @@ class _Cand:
     idle_after: float = 0.0
 
 
+class _GroupCommit:
+    """Group commit: writes that arrive while one transaction is in flight share the next one
+    (one fsync for many submissions). Every caller still waits for its own commit."""
+
+    _MAX_BATCH = 512
+
+    def __init__(self, store: JobStore) -> None:
+        self._store = store
+        self._queue: list[tuple[list[Job], list[Job], asyncio.Future[list[int]]]] = []
+        self._flushing = False
+        self._task: asyncio.Future[None] | None = None
+        self.transactions = 0
+        """Transactions committed (for metrics and benchmarks)."""
+
+    async def write(self, inserts: list[Job], updates: list[Job]) -> list[int]:
+        """Commit; returns the submission numbers of ``inserts``."""
+        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._queue.append((inserts, updates, future))
+        if not self._flushing:
+            self._flushing = True
+            self._task = asyncio.ensure_future(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._queue:
+                batch = self._queue[: self._MAX_BATCH]
+                del self._queue[: self._MAX_BATCH]
+                await self._commit(batch)
+        finally:
+            self._flushing = False
+
+    async def _commit(
+        self, batch: list[tuple[list[Job], list[Job], asyncio.Future[list[int]]]]
+    ) -> None:
+        inserts = [j for ins, _, _ in batch for j in ins]
+        updates = [j for _, ups, _ in batch for j in ups]
+        try:
+            seqs = await asyncio.to_thread(self._store.write, inserts, updates)
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0][2], exc=exc)
+                return
+            # One bad write (a duplicate id) must not fail its neighbours: retry one by one.
+            for item in batch:
+                await self._commit([item])
+            return
+        self.transactions += 1
+        at = 0
+        for ins, _, future in batch:
+            _settle(future, result=seqs[at : at + len(ins)])
+            at += len(ins)
+
+
+def _settle(
+    future: asyncio.Future[list[int]],
+    *,
+    result: list[int] | None = None,
+    exc: BaseException | None = None,
+) -> None:
+    if future.done():  # the caller went away (cancelled RPC); the write stands
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result or [])
+
+
 class Engine:
     """Jobs, the ledger and online placement over a job store and the inventory."""
 
@@ -209,6 +277,7 @@ class Engine:
         if default_policy not in POLICIES:
             raise ValueError(f"unknown default policy {default_policy!r}")
         self._store = jobs
+        self._commit = _GroupCommit(jobs)
         self._inventory = inventory
         self.default_policy = default_policy
         self._packing = packing_policy
@@ -480,7 +549,7 @@ class Engine:
         )
         self._register(job, decision.allocations)
         try:
-            (seq,) = await asyncio.to_thread(self._store.insert, [job])
+            (seq,) = await self._commit.write([job], [])
         except BaseException as exc:
             self._unregister(job)
             if isinstance(exc, AlreadyExists):
@@ -578,7 +647,7 @@ class Engine:
         else:
             changes["end_time"] = now
         updated = replace(job, **changes)
-        await asyncio.to_thread(self._store.update, [updated])
+        await self._commit.write([], [updated])
         if state in FINISHED_STATES:
             self._unregister(job)
         else:
@@ -694,7 +763,7 @@ class Engine:
         if not placed:
             return
         try:
-            await asyncio.to_thread(self._store.update, [u for _, u, _ in placed])
+            await self._commit.write([], [u for _, u, _ in placed])
         except Exception as exc:
             _log.error("commit of placed pending jobs failed; they stay pending", exc_info=exc)
             for old, updated, _ in placed:
@@ -773,16 +842,9 @@ class Engine:
         allocs: tuple[ledger_mod.Allocation, ...] = ()
         for i in ranking.order:
             c = cands[int(i)]
-            got = self.ledger.try_place(
-                c.dc.id, self._shape(spec, c.model), spec.replicas, policy=self._packing
-            )
+            got = self._try_place(c.dc.id, self._shape(spec, c.model), spec.replicas)
             if got is None:
                 c.reason = "capacity: no set of nodes fits the gang (fragmented)"
-                c.category = PendingReason.CAPACITY
-                continue
-            if not self._avoid_cordoned(got):
-                self.ledger.release(got)
-                c.reason = "capacity: free nodes are cordoned"
                 c.category = PendingReason.CAPACITY
                 continue
             chosen, allocs = int(i), got
@@ -810,8 +872,39 @@ class Engine:
             allocs = ()
         return Decision(placement, allocs, explanation)
 
-    def _avoid_cordoned(self, allocs: Iterable[ledger_mod.Allocation]) -> bool:
-        return not self._cordoned or all(a.node_id not in self._cordoned for a in allocs)
+    def _try_place(
+        self, dc_id: str, shape: TaskShape, replicas: int
+    ) -> tuple[ledger_mod.Allocation, ...] | None:
+        """``ledger.try_place`` that never chooses a cordoned node."""
+        # The ledger knows no cordons: what is left on the data center's cordoned nodes is
+        # taken for the duration of the choice, so the policy packs around them (rejecting
+        # a choice that touched one would call the whole data center full).
+        blockers = self._cordon_blockers(dc_id)
+        if blockers:
+            self.ledger.apply(blockers)
+        try:
+            return self.ledger.try_place(dc_id, shape, replicas, policy=self._packing)
+        finally:
+            if blockers:
+                self.ledger.release(blockers)
+
+    def _cordon_blockers(self, dc_id: str) -> tuple[ledger_mod.Allocation, ...]:
+        """Allocations taking everything still free on the data center's cordoned nodes."""
+        keys = [k for k in self._cordoned if k.split("/", 1)[0] == dc_id and k in self.ledger]
+        if not keys:
+            return ()
+        arrays = self.ledger.node_arrays(dc_id)
+        out: list[ledger_mod.Allocation] = []
+        for key in keys:
+            row = self._rows[key]
+            for slot in range(int(arrays.n_slots[row])):
+                free = int(arrays.free_milli[row, slot])
+                if free > 0:
+                    out.append(ledger_mod.Allocation(key, dc_id, row, (slot,), free, 0, 0))
+            cpu, mem = max(int(arrays.free_cpu[row]), 0), max(int(arrays.free_mem[row]), 0)
+            if cpu or mem:
+                out.append(ledger_mod.Allocation(key, dc_id, row, (), 0, cpu, mem))
+        return tuple(out)
 
     def _candidates(self, tenant: str, spec: JobSpec, *, capacity: bool = True) -> list[_Cand]:
         models = self._eligible_models(spec)
@@ -1259,7 +1352,7 @@ class Engine:
         if not changed:
             return 0, 0
         try:
-            await asyncio.to_thread(self._store.update, [new for _, new in changed])
+            await self._commit.write([], [new for _, new in changed])
         except Exception as exc:
             _log.error("commit of the batch plan failed; it is undone", exc_info=exc)
             for old, new in reversed(changed):
