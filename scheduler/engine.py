@@ -297,11 +297,13 @@ class Engine:
         self._allocs: dict[str, tuple[ledger_mod.Allocation, ...]] = {}
         self._requests: dict[tuple[str, str], str] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future[Job]] = {}
+        self._changing: dict[str, asyncio.Future[None]] = {}
         self._quotas: dict[str, dict[str, float]] = {}
         self._usage: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self._subscribers: set[asyncio.Queue[JobEvent]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._drain_scheduled = False
+        self._drain_again = False
         self._batch_lock = asyncio.Lock()
         self.last_batch: Plan | None = None
         """The last batch plan (for metrics)."""
@@ -525,13 +527,19 @@ class Engine:
                 self._inflight.pop(key, None)
 
     async def _replay(self, key: tuple[str, str]) -> Job | None:
+        if key not in self._inflight and key not in self._requests:
+            stored = await asyncio.to_thread(self._store.find_request, *key)
+            if stored is not None:
+                return stored
+        # Looked at after the database lookup: a submission with this key may have begun
+        # while it ran, and the caller registers its own only if none is found here.
         inflight = self._inflight.get(key)
         if inflight is not None:
             return await asyncio.shield(inflight)
         name = self._requests.get(key)
         if name is not None and name in self._jobs:
             return self._jobs[name]
-        return await asyncio.to_thread(self._store.find_request, *key)
+        return None
 
     async def _submit(self, tenant: str, job_id: str, spec: JobSpec, request_id: str) -> Job:
         now = self._clock()
@@ -548,9 +556,11 @@ class Engine:
             request_id=request_id,
         )
         self._register(job, decision.allocations)
+        marker = self._begin_change([job.name])
         try:
             (seq,) = await self._commit.write([job], [])
         except BaseException as exc:
+            self._end_change([job.name], marker)
             self._unregister(job)
             if isinstance(exc, AlreadyExists):
                 raise AlreadyExists(f"job {job.name} exists") from None
@@ -562,6 +572,7 @@ class Engine:
             raise
         job = replace(job, seq=seq)
         self._jobs[job.name] = job
+        self._end_change([job.name], marker)
         if decision.placement:
             self.placements += 1
         self._publish(job, None)
@@ -625,6 +636,17 @@ class Engine:
         return await self._finish(tenant, job_id, state, message)
 
     async def _finish(self, tenant: str, job_id: str, state: JobState, message: str) -> Job:
+        name = f"tenants/{tenant}/jobs/{job_id}"
+        # One change of a job at a time: a second cancel waits for the first's commit and then
+        # finds the job finished, instead of both passing the checks and both succeeding.
+        await self._settled(name)
+        marker = self._begin_change([name])
+        try:
+            return await self._finish_now(tenant, job_id, state, message)
+        finally:
+            self._end_change([name], marker)
+
+    async def _finish_now(self, tenant: str, job_id: str, state: JobState, message: str) -> Job:
         name = f"tenants/{tenant}/jobs/{job_id}"
         job = self._jobs.get(name)
         if job is None:
@@ -724,6 +746,30 @@ class Engine:
             usage[model] -= milli
             usage["*"] -= milli
 
+    # -- changes in flight ------------------------------------------------------------------
+
+    def _begin_change(self, names: Iterable[str]) -> asyncio.Future[None]:
+        """Mark jobs whose change is being committed; ``_settled`` waits for the mark."""
+        marker: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        for name in names:
+            self._changing[name] = marker
+        return marker
+
+    def _end_change(self, names: Iterable[str], marker: asyncio.Future[None]) -> None:
+        for name in names:
+            if self._changing.get(name) is marker:
+                del self._changing[name]
+        if not marker.done():
+            marker.set_result(None)
+        if self._drain_again:
+            self._drain_again = False
+            self._schedule_drain()
+
+    async def _settled(self, name: str) -> None:
+        """Wait until no change of the job is being committed."""
+        while (marker := self._changing.get(name)) is not None:
+            await asyncio.shield(marker)
+
     # -- pending queue -----------------------------------------------------------------------
 
     def _schedule_drain(self) -> None:
@@ -737,10 +783,13 @@ class Engine:
     async def _drain(self) -> None:
         """Try the pending jobs again, highest priority and oldest first."""
         self._drain_scheduled = False
+        waiting = [j for j in self._jobs.values() if j.state is JobState.PENDING]
+        # A job whose change is being committed is left for the drain its end schedules.
         pending = sorted(
-            (j for j in self._jobs.values() if j.state is JobState.PENDING),
+            (j for j in waiting if j.name not in self._changing),
             key=lambda j: (-j.spec.priority, j.seq),
         )
+        self._drain_again = len(pending) < len(waiting)
         placed: list[tuple[Job, Job, tuple[ledger_mod.Allocation, ...]]] = []
         for job in pending:
             decision = self._decide(job.tenant, job.spec, take=True)
@@ -762,6 +811,8 @@ class Engine:
             placed.append((job, updated, decision.allocations))
         if not placed:
             return
+        names = [u.name for _, u, _ in placed]
+        marker = self._begin_change(names)
         try:
             await self._commit.write([], [u for _, u, _ in placed])
         except Exception as exc:
@@ -770,6 +821,8 @@ class Engine:
                 self._unregister(updated)
                 self._register(old, ())
             return
+        finally:
+            self._end_change(names, marker)
         for old, updated, _ in placed:
             self.placements += 1
             self._publish(updated, old.state)
