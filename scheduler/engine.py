@@ -136,6 +136,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _check_text(field: str, text: str) -> None:
+    # PostgreSQL text cannot hold NUL: refused here rather than failing the commit.
+    if "\x00" in text:
+        raise InvalidArgument(
+            f"{field} must not contain NUL characters",
+            [FieldViolation(field, "must not contain NUL characters")],
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class JobEvent:
     """A job after a change, and its state before (None for a new job)."""
@@ -497,6 +506,7 @@ class Engine:
         if job_id:
             check_id(v, "job_id", job_id)
         v.check(len(request_id) <= 200, "request_id", "must be at most 200 characters")
+        v.check("\x00" not in request_id, "request_id", "must not contain NUL characters")
         v.raise_if_any()
         key = (tenant, request_id)
         if request_id:
@@ -624,6 +634,7 @@ class Engine:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def cancel(self, tenant: str, job_id: str, reason: str = "") -> Job:
+        _check_text("reason", reason)
         return await self._finish(tenant, job_id, JobState.CANCELLED, reason or "cancelled")
 
     async def set_state(self, tenant: str, job_id: str, state: JobState, message: str = "") -> Job:
@@ -633,6 +644,7 @@ class Engine:
                 "state must be RUNNING, SUCCEEDED or FAILED",
                 [FieldViolation("state", "must be RUNNING, SUCCEEDED or FAILED")],
             )
+        _check_text("message", message)
         return await self._finish(tenant, job_id, state, message)
 
     async def _finish(self, tenant: str, job_id: str, state: JobState, message: str) -> Job:
