@@ -66,6 +66,18 @@ class Config:
     """How often the batch optimizer runs over the pending queue; 0 turns it off."""
     batch_time_limit_seconds: float = 5.0
     """CP-SAT time limit of a batch run."""
+    webhook_timeout_seconds: float = 5.0
+    """Total deadline of one webhook delivery attempt."""
+    webhook_max_attempts: int = 5
+    """Attempts per webhook event, the first included (retries on errors, 429 and 5xx)."""
+    webhook_backoff_seconds: float = 1.0
+    """Delay before the first webhook retry; it doubles per retry, with jitter."""
+    webhook_max_backoff_seconds: float = 60.0
+    """Cap of one webhook retry delay."""
+    webhook_workers: int = 8
+    """Webhook deliveries in flight at once."""
+    webhook_queue_size: int = 1000
+    """Webhook deliveries waiting for a worker; more are dropped (and logged)."""
     migrate: bool = True
     """Run the database migrations at start."""
 

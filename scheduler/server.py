@@ -31,6 +31,7 @@ from scheduler.domain import JobState
 from scheduler.engine import Engine
 from scheduler.service import SchedulerServicer
 from scheduler.store import JobStore
+from scheduler.webhooks import start_webhooks
 
 __all__ = ["SERVICE_NAMES", "Running", "serve", "start"]
 
@@ -83,8 +84,10 @@ async def start(config: Config, *, engine: DbEngine | None = None) -> Running:
         counts = await asyncio.to_thread(inventory.import_document, load_demo())
         _log.info("demo network loaded", **counts)
     engine_ = Engine(JobStore(engine), inventory, default_policy=config.default_policy)
+    # Subscribed before the engine starts, so no job change goes unannounced.
+    webhooks, dispatcher = await start_webhooks(engine, engine_, config)
     await engine_.start()
-    tasks: list[asyncio.Task[None]] = []
+    tasks: list[asyncio.Task[None]] = [dispatcher]
     if config.batch_interval_seconds > 0:
         tasks.append(asyncio.create_task(_batch_loop(engine_, config), name="batch-placement"))
 
@@ -94,7 +97,9 @@ async def start(config: Config, *, engine: DbEngine | None = None) -> Running:
     ]
     server = grpc.aio.server(options=options, maximum_concurrent_rpcs=config.max_concurrent_rpcs)
     inventory_pb2_grpc.add_InventoryServiceServicer_to_server(InventoryServicer(inventory), server)
-    scheduler_pb2_grpc.add_SchedulerServiceServicer_to_server(SchedulerServicer(engine_), server)
+    scheduler_pb2_grpc.add_SchedulerServiceServicer_to_server(
+        SchedulerServicer(engine_, webhooks=webhooks), server
+    )
     telemetry_pb2_grpc.add_TelemetryServiceServicer_to_server(
         telemetry_pb2_grpc.TelemetryServiceServicer(), server
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from computenet.errors import FieldViolation, InvalidArgument
+from computenet.errors import FailedPrecondition, FieldViolation, InvalidArgument, Violations
 from computenet.service import (
     decode_page_token,
     encode_page_token,
@@ -26,6 +26,7 @@ from computenet.service import (
 from computenet.v1 import common_pb2
 from computenet.v1 import scheduler_pb2 as pb
 from computenet.v1 import scheduler_pb2_grpc as pb_grpc
+from inventory.domain import check_id
 from scheduler.domain import (
     Candidate,
     EnergyEstimate,
@@ -44,14 +45,18 @@ from scheduler.domain import (
     TenantQuota,
 )
 from scheduler.engine import Engine
+from scheduler.webhooks import Delivery, Webhook, WebhookStore, webhook_violations
 
 __all__ = [
     "SchedulerServicer",
+    "delivery_to_proto",
     "explanation_to_proto",
     "job_state_from_proto",
     "job_to_proto",
     "placement_to_proto",
     "spec_from_proto",
+    "webhook_from_proto",
+    "webhook_to_proto",
 ]
 
 DEFAULT_DURATION = timedelta(hours=1)
@@ -339,9 +344,16 @@ def _matches(job: Job, filters: dict[str, str]) -> bool:
 class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     """SchedulerService over an ``Engine``."""
 
-    def __init__(self, engine: Engine, *, max_watch_seconds: float = 3600.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_watch_seconds: float = 3600.0,
+        webhooks: WebhookStore | None = None,
+    ) -> None:
         self._engine = engine
         self._max_watch = max_watch_seconds
+        self._hooks = webhooks
 
     def _tenant(self, parent: str, field: str = "parent", *, allow_all: bool = False) -> str | None:
         (tenant,) = parse_name(parent, "tenants/{}", field)
@@ -531,3 +543,129 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             quotas=[quota_to_proto(q, self._engine.quota(q.tenant)[1]) for q in page],
             next_page_token=encode_page_token((page[-1].tenant,) if more and page else None, query),
         )
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    def _webhooks(self) -> WebhookStore:
+        if self._hooks is None:
+            raise FailedPrecondition("webhooks are not enabled on this server")
+        return self._hooks
+
+    @rpc
+    async def CreateWebhook(
+        self, request: pb.CreateWebhookRequest, context: Any
+    ) -> pb.CreateWebhookResponse:
+        store = self._webhooks()
+        tenant = self._tenant(request.parent)
+        assert tenant is not None
+        hook = webhook_from_proto(tenant, request.webhook_id, request.webhook, request.request_id)
+        created = await asyncio.to_thread(store.create, hook, request_id=request.request_id)
+        return pb.CreateWebhookResponse(webhook=webhook_to_proto(created))
+
+    @rpc
+    async def ListWebhooks(
+        self, request: pb.ListWebhooksRequest, context: Any
+    ) -> pb.ListWebhooksResponse:
+        store = self._webhooks()
+        tenant = self._tenant(request.parent)
+        assert tenant is not None
+        query = ("webhooks", tenant)
+        after = decode_page_token(request.page_token, query)
+        page = await asyncio.to_thread(
+            store.list,
+            tenant,
+            after_id=after[0] if after else None,
+            page_size=page_size(request.page_size),
+        )
+        return pb.ListWebhooksResponse(
+            webhooks=[webhook_to_proto(h) for h in page.webhooks],
+            next_page_token=encode_page_token((page.next_id,) if page.next_id else None, query),
+        )
+
+    @rpc
+    async def DeleteWebhook(
+        self, request: pb.DeleteWebhookRequest, context: Any
+    ) -> pb.DeleteWebhookResponse:
+        store = self._webhooks()
+        tenant, webhook_id = _webhook_name(request.name)
+        await asyncio.to_thread(store.delete, tenant, webhook_id)
+        return pb.DeleteWebhookResponse()
+
+    @rpc
+    async def ListWebhookDeliveries(
+        self, request: pb.ListWebhookDeliveriesRequest, context: Any
+    ) -> pb.ListWebhookDeliveriesResponse:
+        store = self._webhooks()
+        tenant, webhook_id = _webhook_name(request.parent, "parent")
+        query = ("webhook-deliveries", request.parent)
+        after = decode_page_token(request.page_token, query)
+        before_seq = None
+        if after is not None:
+            try:
+                before_seq = int(after[0])
+            except ValueError:
+                raise InvalidArgument(
+                    "bad page token", [FieldViolation("page_token", "unknown token")]
+                ) from None
+        page = await asyncio.to_thread(
+            store.deliveries,
+            tenant,
+            webhook_id,
+            before_seq=before_seq,
+            page_size=page_size(request.page_size),
+        )
+        return pb.ListWebhookDeliveriesResponse(
+            deliveries=[delivery_to_proto(d) for d in page.deliveries],
+            next_page_token=encode_page_token(
+                (str(page.next_seq),) if page.next_seq else None, query
+            ),
+        )
+
+
+def _webhook_name(name: str, field: str = "name") -> tuple[str, str]:
+    # Checked here so that no odd id (NUL, 64+ characters) reaches the database.
+    tenant, webhook_id = parse_name(name, "tenants/{}/webhooks/{}", field)
+    v = Violations()
+    check_id(v, field, tenant)
+    check_id(v, field, webhook_id)
+    v.raise_if_any()
+    return tenant, webhook_id
+
+
+def webhook_from_proto(
+    tenant: str, webhook_id: str, msg: pb.Webhook, request_id: str = ""
+) -> Webhook:
+    """A webhook to create; every bad field (states included) is one INVALID_ARGUMENT."""
+    v = Violations()
+    states: set[JobState] = set()
+    for i, value in enumerate(msg.states):
+        try:
+            states.add(JobState(value))
+        except ValueError:
+            v.add(f"webhook.states[{i}]", f"{value} is not a job state")
+    hook = Webhook(tenant, webhook_id, msg.url, frozenset(states), msg.secret)
+    v.extend(webhook_violations(hook, request_id=request_id))
+    v.raise_if_any("the webhook is invalid")
+    return hook
+
+
+def webhook_to_proto(hook: Webhook) -> pb.Webhook:
+    """The webhook as the API shows it: never with its secret."""
+    return pb.Webhook(
+        name=hook.name,
+        url=hook.url,
+        states=sorted(s.value for s in hook.states),
+        create_time=_timestamp(hook.create_time),
+    )
+
+
+def delivery_to_proto(d: Delivery) -> pb.WebhookDelivery:
+    return pb.WebhookDelivery(
+        job=d.job,
+        state=d.state.value,
+        attempt_time=_timestamp(d.attempt_time),
+        attempt=d.attempt,
+        http_status=d.http_status,
+        error=d.error,
+        delivered=d.delivered,
+    )
