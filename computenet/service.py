@@ -275,7 +275,19 @@ def parse_filter(text: str, allowed: Iterable[str]) -> dict[str, str]:
                 [FieldViolation("filter", f"filterable fields: {', '.join(sorted(allowed))}")],
             )
         if value.startswith('"'):
-            value = json.loads(value)
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise InvalidArgument(
+                    "filter is malformed",
+                    [FieldViolation("filter", f"bad string {value}: {exc.msg}")],
+                ) from None
+        if "\x00" in value:
+            # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+            raise InvalidArgument(
+                "filter is malformed",
+                [FieldViolation("filter", "values must not contain NUL characters")],
+            )
         result[name] = value
     return result
 

@@ -7,6 +7,7 @@ starting with a letter, at most 63 characters).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 import re
@@ -37,7 +38,8 @@ __all__ = [
     "validate_region",
 ]
 
-ID_PATTERN = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+# \Z, not $: $ also matches before a trailing newline, which would let "abc\n" through.
+ID_PATTERN = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?\Z")
 
 # Sanity ceilings: far above any real value, low enough to catch unit mistakes (W for kW).
 _MAX_ACCELERATORS_PER_NODE = 64
@@ -235,6 +237,23 @@ def check_id(v: Violations, path: str, value: str) -> None:
         )
 
 
+# Fields holding ids are checked against ID_PATTERN already.
+_ID_FIELDS = frozenset({"id", "data_center", "region", "pool", "rack", "accelerator_model"})
+
+
+def _no_nul(v: Violations, prefix: str, obj: object) -> None:
+    """PostgreSQL text cannot hold NUL characters: refuse them in every free-text field."""
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        if f.name in _ID_FIELDS:
+            continue
+        value = getattr(obj, f.name)
+        texts = [value] if isinstance(value, str) else []
+        if isinstance(value, Mapping):
+            texts = [*value.keys(), *value.values()]
+        if any("\x00" in t for t in texts if isinstance(t, str)):
+            v.add(f"{prefix}{f.name}", "must not contain NUL characters")
+
+
 def _finite(v: Violations, path: str, value: float, lo: float, hi: float, unit: str) -> None:
     if not math.isfinite(value) or not lo <= value <= hi:
         v.add(path, f"must be between {lo:g} and {hi:g} {unit}, got {value!r}".rstrip())
@@ -253,6 +272,7 @@ def _coordinates(v: Violations, prefix: str, lat: float, lon: float) -> None:
 def validate_accelerator_model(m: AcceleratorModel, prefix: str = "") -> Violations:
     """All violations of an accelerator model's fields."""
     v = Violations()
+    _no_nul(v, prefix, m)
     check_id(v, f"{prefix}id", m.id)
     _positive(v, f"{prefix}memory_gib", m.memory_gib, 100_000, "GiB")
     _positive(v, f"{prefix}fp16_tflops", m.fp16_tflops, 1_000_000, "TFLOPS")
@@ -263,6 +283,7 @@ def validate_accelerator_model(m: AcceleratorModel, prefix: str = "") -> Violati
 def validate_region(r: Region, prefix: str = "") -> Violations:
     """All violations of a region's fields."""
     v = Violations()
+    _no_nul(v, prefix, r)
     check_id(v, f"{prefix}id", r.id)
     v.check(bool(r.province.strip()), f"{prefix}province", "must not be empty")
     _coordinates(v, prefix, r.latitude, r.longitude)
@@ -272,6 +293,7 @@ def validate_region(r: Region, prefix: str = "") -> Violations:
 def validate_data_center(dc: DataCenter, prefix: str = "") -> Violations:
     """All violations of a data center's own fields (references are checked by the store)."""
     v = Violations()
+    _no_nul(v, prefix, dc)
     check_id(v, f"{prefix}id", dc.id)
     check_id(v, f"{prefix}region", dc.region)
     v.check(bool(dc.province.strip()), f"{prefix}province", "must not be empty")
@@ -301,6 +323,7 @@ def validate_data_center(dc: DataCenter, prefix: str = "") -> Violations:
 def validate_rack(r: Rack, prefix: str = "") -> Violations:
     """All violations of a rack's fields."""
     v = Violations()
+    _no_nul(v, prefix, r)
     check_id(v, f"{prefix}data_center", r.data_center)
     check_id(v, f"{prefix}id", r.id)
     v.check(1 <= r.u_height <= 60, f"{prefix}u_height", "must be between 1 and 60 U")
@@ -337,6 +360,7 @@ def _shape(
 def validate_pool(p: Pool, prefix: str = "") -> Violations:
     """All violations of a pool's fields."""
     v = Violations()
+    _no_nul(v, prefix, p)
     check_id(v, f"{prefix}data_center", p.data_center)
     check_id(v, f"{prefix}id", p.id)
     _shape(
@@ -354,6 +378,7 @@ def validate_pool(p: Pool, prefix: str = "") -> Violations:
 def validate_node(n: Node, prefix: str = "") -> Violations:
     """All violations of a node's own fields (pool and rack references are checked by the store)."""
     v = Violations()
+    _no_nul(v, prefix, n)
     check_id(v, f"{prefix}data_center", n.data_center)
     check_id(v, f"{prefix}id", n.id)
     check_id(v, f"{prefix}pool", n.pool)
@@ -375,6 +400,7 @@ def validate_node(n: Node, prefix: str = "") -> Violations:
 def validate_link(link: Link, prefix: str = "") -> Violations:
     """All violations of a link's fields."""
     v = Violations()
+    _no_nul(v, prefix, link)
     check_id(v, f"{prefix}id", link.id)
     check_id(v, f"{prefix}region", link.region)
     check_id(v, f"{prefix}data_center", link.data_center)

@@ -6,6 +6,7 @@ Proto types stop here: ``*_from_proto`` / ``*_to_proto`` convert them to and fro
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from computenet.v1 import inventory_pb2 as pb
 from computenet.v1 import inventory_pb2_grpc as pb_grpc
 from inventory.document import InventoryDocument, dump_document, parse_document
 from inventory.domain import (
+    ID_PATTERN,
     AcceleratorModel,
     DataCenter,
     DataCenterState,
@@ -80,6 +82,33 @@ def _enum(value: int, enum_type: Any, default: Any, field: str) -> Any:
         raise InvalidArgument(
             f"{field} has an unknown value {value}", [FieldViolation(field, "unknown enum value")]
         ) from None
+
+
+def _key(name: str, pattern: str, field: str = "name", *, wildcard: bool = False) -> Key:
+    """The ids of a resource name, each checked against AIP-122 (``-`` too when ``wildcard``):
+    a name that cannot exist is INVALID_ARGUMENT, not NOT_FOUND, and never reaches the
+    database (PostgreSQL refuses NUL characters with an error)."""
+    key = parse_name(name, pattern, field)
+    for ident in key:
+        if not (ID_PATTERN.match(ident) or (wildcard and ident == "-")):
+            raise InvalidArgument(
+                f"{field} {name!r} holds an invalid id {ident!r}",
+                [FieldViolation(field, f"{ident!r} is not a valid resource id")],
+            )
+    return key
+
+
+def _request_paths(exc: InvalidArgument, field: str, parented: bool) -> InvalidArgument:
+    """``exc`` with the store's object paths turned into request paths (AIP-193): the id is
+    ``<field>_id`` and a child's data center is ``parent``."""
+    renames = {f"{field}.id": f"{field}_id"}
+    if parented:
+        renames[f"{field}.data_center"] = "parent"
+    return InvalidArgument(
+        exc.message,
+        [FieldViolation(renames.get(v.field, v.field), v.description) for v in exc.violations],
+        reason=exc.reason,
+    )
 
 
 def _ref(name: str, pattern: str, field: str) -> str:
@@ -338,6 +367,25 @@ _RESOURCES = {
 # Filter values of reference fields may be given as resource names; the store keeps ids.
 _REFERENCE_FILTERS = {"region", "data_center", "pool", "rack", "accelerator_model"}
 
+# Enum filters take the API's value names (STATE_READY); the store keeps the domain's (READY).
+_ENUM_FILTERS: dict[tuple[str, str], tuple[type[enum.Enum], str]] = {
+    (REGIONS.name, "hub_class"): (HubClass, "HUB_CLASS_"),
+    (DATA_CENTERS.name, "state"): (DataCenterState, "STATE_"),
+    (NODES.name, "state"): (NodeState, "STATE_"),
+}
+
+
+def _enum_filter(value: str, enum_type: type[enum.Enum], prefix: str) -> str:
+    """The stored name of an enum filter value given as ``STATE_READY`` (or ``READY``)."""
+    name = value.removeprefix(prefix)
+    if name not in enum_type.__members__:
+        allowed = ", ".join(f"{prefix}{m}" for m in enum_type.__members__)
+        raise InvalidArgument(
+            f"unknown enum value {value!r} in filter",
+            [FieldViolation("filter", f"{value!r} is not one of {allowed}")],
+        )
+    return name
+
 
 class InventoryServicer(pb_grpc.InventoryServiceServicer):
     """InventoryService over an ``InventoryStore``; store calls run in worker threads."""
@@ -355,7 +403,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         return [res.to_proto(o) for o in objs]
 
     def _parent(self, parent: str) -> str:
-        (dc,) = parse_name(parent, "dataCenters/{}", "parent")
+        (dc,) = _key(parent, "dataCenters/{}", "parent")
         return dc
 
     @rpc
@@ -365,11 +413,14 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         dc = self._parent(request.parent)
         pool = pool_from_proto(request.pool, (dc, request.pool_id))
         racks = [self._rack_id(dc, r, f"racks[{i}]") for i, r in enumerate(request.racks)]
-        created = await asyncio.to_thread(
-            lambda: self._store.create_pool(
-                pool, node_count=request.node_count, racks=racks, request_id=request.request_id
+        try:
+            created = await asyncio.to_thread(
+                lambda: self._store.create_pool(
+                    pool, node_count=request.node_count, racks=racks, request_id=request.request_id
+                )
             )
-        )
+        except InvalidArgument as exc:
+            raise _request_paths(exc, "pool", parented=True) from None
         (encoded,) = await self._encode(_RESOURCES["Pool"], [created])
         return pb.CreatePoolResponse(pool=encoded)
 
@@ -437,14 +488,17 @@ def _install_crud(resource_name: str, res: _Resource) -> None:
         else:
             key = (getattr(request, f"{res.field}_id"),)
         obj = res.from_proto(getattr(request, res.field), key)
-        created = await asyncio.to_thread(
-            lambda: self._store.create(res.kind, obj, request_id=request.request_id)
-        )
+        try:
+            created = await asyncio.to_thread(
+                lambda: self._store.create(res.kind, obj, request_id=request.request_id)
+            )
+        except InvalidArgument as exc:
+            raise _request_paths(exc, res.field, parented) from None
         (encoded,) = await self._encode(res, [created])
         return getattr(pb, f"Create{resource_name}Response")(**{res.field: encoded})
 
     async def get(self: InventoryServicer, request: Any, context: Any) -> Any:
-        key = parse_name(request.name, res.pattern)
+        key = _key(request.name, res.pattern)
         obj = await asyncio.to_thread(self._store.get, res.kind, key)
         (encoded,) = await self._encode(res, [obj])
         return getattr(pb, f"Get{resource_name}Response")(**{res.field: encoded})
@@ -452,14 +506,27 @@ def _install_crud(resource_name: str, res: _Resource) -> None:
     async def list_(self: InventoryServicer, request: Any, context: Any) -> Any:
         parent: str | None = None
         if parented:
-            (dc,) = parse_name(request.parent, "dataCenters/{}", "parent")
+            (dc,) = _key(request.parent, "dataCenters/{}", "parent", wildcard=True)
             parent = None if dc == "-" else dc
         filters = parse_filter(request.filter, res.kind.filterable)
         filters = {
             k: (v.rsplit("/", 1)[-1] if k in _REFERENCE_FILTERS else v) for k, v in filters.items()
         }
+        for (kind_name, name), (enum_type, prefix) in _ENUM_FILTERS.items():
+            if kind_name == res.kind.name and name in filters:
+                filters[name] = _enum_filter(filters[name], enum_type, prefix)
         query = (resource_name, parent or "-", request.filter)
         after = decode_page_token(request.page_token, query)
+        if after is not None and (
+            len(after) != len(res.kind.key_fields) or not all(map(ID_PATTERN.match, after))
+        ):
+            # The token's hash binds it to the query, not to us: a forged key must not reach
+            # the database as a malformed row comparison.
+            raise InvalidArgument(
+                "page_token is not valid for this request",
+                [FieldViolation("page_token", "unknown page token")],
+                reason="INVALID_PAGE_TOKEN",
+            )
         size = page_size(request.page_size)
         page = await asyncio.to_thread(
             lambda: self._store.list(
@@ -475,7 +542,7 @@ def _install_crud(resource_name: str, res: _Resource) -> None:
 
     async def update(self: InventoryServicer, request: Any, context: Any) -> Any:
         msg = getattr(request, res.field)
-        key = parse_name(msg.name, res.pattern, f"{res.field}.name")
+        key = _key(msg.name, res.pattern, f"{res.field}.name")
         paths = mask_paths(request.update_mask, res.kind.updatable, res.message)
         obj = res.from_proto(msg, key)
         patch = {p: getattr(obj, p) for p in paths}
@@ -484,7 +551,7 @@ def _install_crud(resource_name: str, res: _Resource) -> None:
         return getattr(pb, f"Update{resource_name}Response")(**{res.field: encoded})
 
     async def delete(self: InventoryServicer, request: Any, context: Any) -> Any:
-        key = parse_name(request.name, res.pattern)
+        key = _key(request.name, res.pattern)
         await asyncio.to_thread(self._store.delete, res.kind, key)
         return getattr(pb, f"Delete{resource_name}Response")()
 

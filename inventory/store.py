@@ -377,6 +377,11 @@ class InventoryStore:
         """Create a pool and ``node_count`` identical nodes spread over ``racks`` in order."""
         v = validate_pool(pool, "pool.")
         v.check(0 <= node_count <= 100_000, "node_count", "must be between 0 and 100000")
+        v.check(
+            node_count <= 0 or len(f"{pool.id}-{node_count - 1:04d}") <= 63,
+            "pool.id",
+            "is too long to name generated nodes (<pool>-NNNN must fit 63 characters)",
+        )
         for i, rack in enumerate(racks):
             check_id(v, f"racks[{i}]", rack)
         v.raise_if_any()
@@ -385,6 +390,11 @@ class InventoryStore:
             existing = self._replay(session, request_id, "CreatePool")
             if existing is not None:
                 return self.get(POOLS, existing)
+            # Checked here so that an unknown rack is named as the request names it, once.
+            for i, rack in enumerate(racks):
+                if not self._exists(session, RackRow, (pool.data_center, rack)):
+                    v.add(f"racks[{i}]", f"unknown rack {rack!r} in {pool.data_center!r}")
+            v.raise_if_any()
             self._insert(session, POOLS, [pool], prefix="pool.")
             self._insert(session, NODES, nodes, prefix="node.")
             self._remember(session, request_id, "CreatePool", POOLS.key(pool))
@@ -407,8 +417,10 @@ class InventoryStore:
             if row is None:
                 raise NotFound(f"{kind.name} {'/'.join(key)!r} does not exist")
             updated = dataclasses.replace(cast(Any, _from_row(kind, row)), **patch)
-            v = kind.validate(updated, "")
-            self._check_refs(session, kind, updated, "", v)
+            # Paths as in the Update request: data_center.design_pue, node.rack.
+            prefix = f"{_field_name(kind)}."
+            v = kind.validate(updated, prefix)
+            self._check_refs(session, kind, updated, prefix, v)
             v.raise_if_any()
             new_row = _to_row(kind, updated)
             for name in patch:
@@ -516,8 +528,10 @@ class InventoryStore:
         if clash:
             names = ", ".join("/".join(k) for k in sorted(clash)[:5])
             raise AlreadyExists(f"{kind.name} already exists: {names}")
-        session.add_all(_to_row(kind, o) for o in objs)
+        rows = [_to_row(kind, o) for o in objs]
+        session.add_all(rows)
         session.flush()
+        _keep(session, rows)
 
     def _existing_keys(self, session: Session, kind: Kind[Any], keys: set[Key]) -> set[Key]:
         if not keys:
@@ -528,11 +542,15 @@ class InventoryStore:
         for start in range(0, len(ordered), 500):
             chunk = ordered[start : start + 500]
             query = select(*key_cols).where(sa.tuple_(*key_cols).in_(chunk))
-            found.update(tuple(str(x) for x in r) for r in session.exec(query).all())
+            found.update(tuple(str(x) for x in r) for r in session.execute(query).all())
         return found
 
     def _exists(self, session: Session, table: type[SQLModel], key: Any) -> bool:
-        return session.get(table, key) is not None
+        row = session.get(table, key)
+        if row is None:
+            return False
+        _keep(session, [row])
+        return True
 
     def _check_refs(
         self, session: Session, kind: Kind[Any], obj: Any, path: str, v: Violations
@@ -546,10 +564,25 @@ class InventoryStore:
                 shown = "/".join(key) if isinstance(key, tuple) else key
                 v.add(f"{path}{field}", f"unknown {what} {shown!r}")
 
-        if kind is DATA_CENTERS:
+        if kind is REGIONS:
+            # The inventory file requires this too; without it an export would not re-import.
+            v.check(
+                obj.hub_class is HubClass.NONE or bool(obj.hub.strip()),
+                f"{path}hub",
+                f"must name the hub node when hub_class is {obj.hub_class.name}",
+            )
+        elif kind is DATA_CENTERS:
             ref("region", RegionRow, obj.region, "region")
         elif kind in (RACKS, POOLS):
             ref("data_center", DataCenterRow, obj.data_center, "data center")
+            if kind is RACKS:
+                highest = session.exec(
+                    select(func.max(NodeRow.rack_position_u)).where(
+                        NodeRow.data_center == obj.data_center, NodeRow.rack == obj.id
+                    )
+                ).one()
+                if highest is not None and highest > obj.u_height:
+                    v.add(f"{path}u_height", f"a node sits at unit {highest} of this rack")
             if kind is POOLS:
                 ref(
                     "accelerator_model",
@@ -564,6 +597,28 @@ class InventoryStore:
             )
             if obj.rack:
                 ref("rack", RackRow, (obj.data_center, obj.rack), "rack")
+                rack = session.get(RackRow, (obj.data_center, obj.rack))
+                if rack is not None and obj.rack_position_u > rack.u_height:
+                    v.add(
+                        f"{path}rack_position_u",
+                        f"rack {obj.rack!r} has only {rack.u_height} U, got {obj.rack_position_u}",
+                    )
+                if obj.rack_position_u:
+                    # As in the inventory file: only a shared lowest unit is a sure clash.
+                    other = session.exec(
+                        select(NodeRow.id).where(
+                            NodeRow.data_center == obj.data_center,
+                            NodeRow.rack == obj.rack,
+                            NodeRow.rack_position_u == obj.rack_position_u,
+                            NodeRow.id != obj.id,
+                        )
+                    ).first()
+                    if other is not None:
+                        v.add(
+                            f"{path}rack_position_u",
+                            f"unit {obj.rack_position_u} of rack {obj.rack!r} is taken by "
+                            f"node {other!r}",
+                        )
             pool = session.get(PoolRow, (obj.data_center, obj.pool))
             if pool is None:
                 if obj.pool:
@@ -632,13 +687,19 @@ class InventoryStore:
     def _replay(self, session: Session, request_id: str, method: str) -> Key | None:
         if not request_id:
             return None
+        # The column holds 200 characters and PostgreSQL refuses NUL: check before the query.
+        if len(request_id) > 200 or "\x00" in request_id:
+            raise InvalidArgument(
+                "request_id is invalid",
+                [FieldViolation("request_id", "must be at most 200 characters, without NUL")],
+            )
         row = session.get(RequestIdRow, request_id)
         if row is None:
             return None
         if row.method != method:
             raise InvalidArgument(
                 f"request_id {request_id!r} was already used by another call ({row.method})",
-                [],
+                [FieldViolation("request_id", f"was already used by {row.method}")],
             )
         return tuple(row.resource.split("/"))
 
@@ -663,6 +724,12 @@ class InventoryStore:
             raise AlreadyExists(
                 f"a resource with that name was created concurrently: {exc.orig}"
             ) from exc
+
+
+def _keep(session: Session, rows: Iterable[object]) -> None:
+    """Hold ``rows`` for the session's life: its identity map is weak, and without this every
+    reference check of a bulk import would query again for rows the session already had."""
+    session.info.setdefault("kept", []).extend(rows)
 
 
 def _field_name(kind: Kind[Any]) -> str:
@@ -690,7 +757,7 @@ def _pool_nodes(pool: Pool, count: int, racks: Sequence[str]) -> list[Node]:
         nodes.append(
             Node(
                 data_center=pool.data_center,
-                id=f"{pool.id}-{i:04d}"[:63],
+                id=f"{pool.id}-{i:04d}",
                 pool=pool.id,
                 accelerator_model=pool.accelerator_model,
                 accelerator_count=pool.accelerators_per_node,
