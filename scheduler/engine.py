@@ -57,9 +57,6 @@ from scheduler import ledger as ledger_mod
 from scheduler.domain import (
     FINISHED_STATES,
     LIVE_STATES,
-    Allocation,
-    Candidate,
-    EnergyEstimate,
     Explanation,
     Job,
     JobKind,
@@ -71,12 +68,9 @@ from scheduler.domain import (
     Policy,
     QuotaLimit,
     Quote,
-    ScoreTerm,
     TenantQuota,
     validate_spec,
 )
-from scheduler.energy import estimate_energy
-from scheduler.latency import estimate_rtt_ms
 from scheduler.ledger import Ledger
 from scheduler.optimizer import (
     Option,
@@ -89,9 +83,9 @@ from scheduler.optimizer import (
     SolveConfig,
     solve,
 )
-from scheduler.optimizer.online import TERMS, score
 from scheduler.optimizer.packing import DEFAULT_POLICY as DEFAULT_PACKING
 from scheduler.optimizer.packing import TaskShape
+from scheduler.placement import Placer
 from scheduler.store import JobPage, JobStore
 
 __all__ = ["POLICIES", "BatchReport", "Decision", "Engine", "JobEvent", "PueLookup"]
@@ -191,17 +185,6 @@ class BatchReport:
     """Classes after aggregation."""
 
 
-@dataclass(slots=True)
-class _Cand:
-    dc: DataCenter
-    model: str
-    reason: str = ""
-    category: PendingReason | None = None
-    energy: EnergyEstimate | None = None
-    latency: LatencyEstimate | None = None
-    idle_after: float = 0.0
-
-
 class _GroupCommit:
     """Group commit: writes that arrive while one transaction is in flight share the next one
     (one fsync for many submissions). Every caller still waits for its own commit."""
@@ -298,7 +281,6 @@ class Engine:
         self._models: dict[str, AcceleratorModel] = {}
         self._regions: dict[str, Region] = {}
         self._links: dict[tuple[str, str], float] = {}
-        self._rtt: dict[tuple[str, str], LatencyEstimate] = {}
         self._rows: dict[str, int] = {}
         self._node_jobs: dict[str, set[str]] = defaultdict(set)
         self._cordoned: set[str] = set()
@@ -311,6 +293,17 @@ class Engine:
         self._usage: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self._subscribers: set[asyncio.Queue[JobEvent]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._placer = Placer(
+            self.ledger,
+            dcs=self._dcs,
+            models=self._models,
+            regions=self._regions,
+            links=self._links,
+            quotas=self._quotas,
+            usage=self._usage,
+            pue=pue,
+            try_place=self._try_place,
+        )
         self._drain_scheduled = False
         self._drain_again = False
         self._batch_lock = asyncio.Lock()
@@ -335,10 +328,12 @@ class Engine:
             self._links[(link.region, link.data_center)] = link.rtt_ms
         for node in inv.nodes:
             self._add_node(node)
-        self._quotas = {
-            t: {q.accelerator_model: q.limit for q in quota.limits}
-            for t, quota in (await asyncio.to_thread(self._store.quotas)).items()
-        }
+        self._quotas.update(
+            {
+                t: {q.accelerator_model: q.limit for q in quota.limits}
+                for t, quota in (await asyncio.to_thread(self._store.quotas)).items()
+            }
+        )
         unfinished = await asyncio.to_thread(self._store.unfinished)
         for job in unfinished:
             allocs = self._ledger_allocs(job) if job.state in LIVE_STATES else ()
@@ -404,13 +399,11 @@ class Engine:
                 self._regions.pop(obj.id, None)
             else:
                 self._regions[obj.id] = obj
-            self._rtt.clear()
         elif change.kind == LINKS.name:
             if change.op == "delete":
                 self._links.pop((obj.region, obj.data_center), None)
             else:
                 self._links[(obj.region, obj.data_center)] = obj.rtt_ms
-            self._rtt.clear()
         elif change.kind == NODES.name:
             key = f"{obj.data_center}/{obj.id}"
             if change.op == "create":
@@ -424,12 +417,13 @@ class Engine:
                 self._cordoned.add(key)
             else:
                 self._cordoned.discard(key)
+        self._placer.invalidate()
         self._schedule_drain()
 
     def _set_dc(self, dc: DataCenter) -> None:
         self._dcs[dc.id] = dc
         self._dc_order = sorted(self._dcs)
-        self._rtt.clear()
+        self._placer.invalidate()
 
     def _add_node(self, node: Node) -> None:
         key = f"{node.data_center}/{node.id}"
@@ -842,100 +836,22 @@ class Engine:
     # -- online placement --------------------------------------------------------------------
 
     def _eligible_models(self, spec: JobSpec) -> list[str]:
-        r = spec.replica
-        if not r.accelerator_count and not r.accelerator_milli:
-            return [""]
-        wanted = set(r.accelerator_models)
-        return [
-            m.id
-            for m in self._models.values()
-            if (not wanted or m.id in wanted)
-            and m.memory_gib >= r.min_accelerator_memory_gib
-            and m.fp16_tflops >= r.min_fp16_tflops
-        ]
+        return self._placer.eligible_models(spec)
 
     def rtt(self, region: str, dc: DataCenter) -> LatencyEstimate:
         """RTT from a region to a data center: the recorded link, else the distance estimate."""
-        key = (region, dc.id)
-        cached = self._rtt.get(key)
-        if cached is not None:
-            return cached
-        if key in self._links:
-            est = LatencyEstimate(self._links[key], False)
-        else:
-            r = self._regions[region]
-            est = LatencyEstimate(
-                estimate_rtt_ms(r.latitude, r.longitude, dc.latitude, dc.longitude), True
-            )
-        self._rtt[key] = est
-        return est
-
-    def _shape(self, spec: JobSpec, model: str) -> TaskShape:
-        r = spec.replica
-        if r.accelerator_count:
-            return TaskShape(
-                r.cpu_milli, r.memory_mib, r.accelerator_count, 1000, frozenset({model})
-            )
-        if r.accelerator_milli:
-            return TaskShape(r.cpu_milli, r.memory_mib, 1, r.accelerator_milli, frozenset({model}))
-        return TaskShape(r.cpu_milli, r.memory_mib)
+        return self._placer.rtt(region, dc)
 
     def _decide(
         self, tenant: str, spec: JobSpec, *, take: bool, only: tuple[str, str] | None = None
     ) -> Decision:
         """Choose a data center and nodes; with ``take`` the ledger keeps the allocation."""
         policy = POLICIES[spec.policy or self.default_policy]
-        cands = self._candidates(tenant, spec)
-        if only is not None:
-            cands = [c for c in cands if (c.dc.id, c.model) == only]
-        feasible = np.array([c.reason == "" for c in cands], dtype=bool)
-        values = np.array(
-            [
-                [
-                    c.latency.rtt_ms if c.latency else 0.0,
-                    c.energy.cost_cny if c.energy else 0.0,
-                    c.energy.carbon_kg if c.energy else 0.0,
-                    c.idle_after,
-                ]
-                for c in cands
-            ],
-            dtype=np.float64,
-        ).reshape(len(cands), len(TERMS))
-        weights = np.array([policy.latency, policy.energy_cost, policy.carbon, policy.utilization])
-        ranking = score(values, feasible, weights)
-        chosen: int | None = None
-        allocs: tuple[ledger_mod.Allocation, ...] = ()
-        for i in ranking.order:
-            c = cands[int(i)]
-            got = self._try_place(c.dc.id, self._shape(spec, c.model), spec.replicas)
-            if got is None:
-                c.reason = "capacity: no set of nodes fits the gang (fragmented)"
-                c.category = PendingReason.CAPACITY
-                continue
-            chosen, allocs = int(i), got
-            break
-        explanation = self._explain(policy, cands, ranking, chosen)
-        if chosen is None:
-            return Decision(None, (), explanation)
-        c = cands[chosen]
-        assert c.energy is not None
-        placement = Placement(
-            data_center=c.dc.id,
-            accelerator_model=c.model,
-            allocations=tuple(
-                Allocation(
-                    c.dc.id, a.node_id.split("/", 1)[1], a.slots, a.milli, a.cpu_milli, a.memory_mib
-                )
-                for a in allocs
-            ),
-            energy=c.energy,
-            latency=c.latency,
-            place_time=self._clock(),
-        )
-        if not take:
-            self.ledger.release(allocs)
-            allocs = ()
-        return Decision(placement, allocs, explanation)
+        out = self._placer.decide(tenant, spec, policy, self._clock(), only=only)
+        if not take and out.allocations:
+            self.ledger.release(out.allocations)
+            return Decision(out.placement, (), out.explanation)
+        return Decision(out.placement, out.allocations, out.explanation)
 
     def _try_place(
         self, dc_id: str, shape: TaskShape, replicas: int
@@ -970,214 +886,6 @@ class Engine:
             if cpu or mem:
                 out.append(ledger_mod.Allocation(key, dc_id, row, (), 0, cpu, mem))
         return tuple(out)
-
-    def _candidates(self, tenant: str, spec: JobSpec, *, capacity: bool = True) -> list[_Cand]:
-        models = self._eligible_models(spec)
-        r = spec.replica
-        need_milli = spec.replicas * r.milli
-        cpu_only = models == [""]
-        limits = self._quotas.get(tenant, {})
-        usage = self._usage.get(tenant, {})
-        region = spec.user_region or spec.data_region
-        fastest = max((self._models[m].fp16_tflops for m in models if m), default=0.0)
-        training = spec.kind is JobKind.TRAINING
-        provinces = set(spec.residency.allowed_provinces)
-        regions = set(spec.residency.allowed_regions)
-        out: list[_Cand] = []
-        for dc_id in self._dc_order:
-            dc = self._dcs[dc_id]
-            if dc_id not in self.ledger.data_centers:
-                continue
-            summary = self.ledger.summary(dc_id)
-            for model in models:
-                if cpu_only:
-                    if summary.nodes == 0:
-                        continue
-                    total, free = summary.cap_cpu, summary.free_cpu
-                    need = spec.replicas * r.cpu_milli
-                elif model in summary.models and summary.models[model].total:
-                    ms = summary.models[model]
-                    total, free, need = ms.total * 1000, ms.free_milli, need_milli
-                else:
-                    continue
-                c = _Cand(dc, model)
-                out.append(c)
-                if dc.state is not DataCenterState.ACTIVE:
-                    c.reason, c.category = (
-                        f"data center is {dc.state.name.lower()}",
-                        PendingReason.CAPACITY,
-                    )
-                    continue
-                if (provinces and dc.province not in provinces) or (
-                    regions and dc.region not in regions
-                ):
-                    c.reason, c.category = (
-                        "residency: outside the allowed provinces or regions",
-                        PendingReason.RESIDENCY,
-                    )
-                    continue
-                c.latency = self.rtt(region, dc) if region else None
-                if spec.max_rtt_ms and spec.user_region:
-                    rtt = self.rtt(spec.user_region, dc)
-                    if rtt.rtt_ms > spec.max_rtt_ms:
-                        c.reason = (
-                            f"latency: RTT {rtt.rtt_ms:.1f} ms from {spec.user_region} "
-                            f"> {spec.max_rtt_ms:g} ms"
-                        )
-                        c.category = PendingReason.LATENCY
-                        continue
-                if not cpu_only:
-                    for key in (model, "*"):
-                        if (
-                            key in limits
-                            and usage.get(key, 0) + need_milli > limits[key] * 1000 + 1e-9
-                        ):
-                            c.reason = (
-                                f"quota: tenant limit for {key} is {limits[key]:g} accelerators"
-                            )
-                            c.category = PendingReason.QUOTA
-                            break
-                    if c.reason:
-                        continue
-                if capacity and (
-                    free < need
-                    or summary.free_cpu < spec.replicas * r.cpu_milli
-                    or summary.free_mem < spec.replicas * r.memory_mib
-                ):
-                    c.reason, c.category = (
-                        "capacity: not enough free accelerators, CPU or memory",
-                        PendingReason.CAPACITY,
-                    )
-                    continue
-                board = self._models[model].board_power_w if model else 0.0
-                pue, measured = self._pue(dc)
-                c.energy = estimate_energy(
-                    spec,
-                    board_power_w=board,
-                    pue=pue,
-                    pue_measured=measured,
-                    price_cny_per_kwh=dc.electricity_price_cny_per_kwh,
-                    grid_g_per_kwh=dc.grid_carbon_g_per_kwh,
-                    duration_scale=(
-                        fastest / self._models[model].fp16_tflops if training and model else 1.0
-                    ),
-                )
-                c.idle_after = (free - need) / total if total else 0.0
-        return out
-
-    def _explain(
-        self, policy: Policy, cands: list[_Cand], ranking: Any, chosen: int | None
-    ) -> Explanation:
-        def terms(i: int) -> tuple[ScoreTerm, ...]:
-            weights = (policy.latency, policy.energy_cost, policy.carbon, policy.utilization)
-            c = cands[i]
-            raw = (
-                c.latency.rtt_ms if c.latency else 0.0,
-                c.energy.cost_cny if c.energy else 0.0,
-                c.energy.carbon_kg if c.energy else 0.0,
-                c.idle_after,
-            )
-            return tuple(
-                ScoreTerm(name, float(raw[k]), unit, float(ranking.normalized[i, k]), weights[k])
-                for k, (name, unit) in enumerate(TERMS)
-            )
-
-        def candidate(i: int) -> Candidate:
-            c = cands[i]
-            feasible = c.reason == ""
-            return Candidate(
-                data_center=c.dc.id,
-                accelerator_model=c.model,
-                score=float(ranking.scores[i]) if feasible else math.nan,
-                terms=terms(i) if feasible else (),
-                energy=c.energy,
-                latency=c.latency,
-                infeasible_reason=c.reason,
-            )
-
-        excluded: dict[str, set[str]] = defaultdict(set)
-        for c in cands:
-            if c.reason:
-                excluded[c.reason.split(":")[0]].add(c.dc.id)
-        binding = tuple(
-            f"{what} ruled out {len(dcs)} data center(s)" for what, dcs in sorted(excluded.items())
-        )
-        feasible_order = [int(i) for i in ranking.order if cands[int(i)].reason == ""]
-        if chosen is None:
-            reason = self._pending_reason(cands)
-            return Explanation(
-                policy=policy.name,
-                binding_constraints=binding,
-                pending_reason=reason.value if reason else PendingReason.NO_MODEL.value,
-                summary=f"waiting: {(reason or PendingReason.NO_MODEL).value}",
-                alternatives=tuple(candidate(i) for i in range(min(len(cands), _ALTERNATIVES))),
-            )
-        chosen_c = cands[chosen]
-        others = [i for i in feasible_order if cands[i].dc.id != chosen_c.dc.id]
-        runner_up, runner_reason = "", ""
-        if others:
-            j = others[0]
-            runner_up = cands[j].dc.id
-            mine, theirs = terms(chosen), terms(j)
-            worse = sorted(
-                (
-                    (t.contribution - m.contribution, t.name)
-                    for m, t in zip(mine, theirs, strict=True)
-                ),
-                reverse=True,
-            )
-            parts = [f"{name} +{d:.2f}" for d, name in worse if d > 1e-9][:2]
-            runner_reason = (
-                f"scored {ranking.scores[j]:.3f} vs {ranking.scores[chosen]:.3f} (lower wins): "
-                + (", ".join(parts) if parts else "tie broken by data center order")
-            )
-        else:
-            infeasible = [c for c in cands if c.reason and c.dc.id != chosen_c.dc.id]
-            if infeasible:
-                runner_up, runner_reason = infeasible[0].dc.id, infeasible[0].reason
-        best_terms = terms(chosen)
-        top = max(best_terms, key=lambda t: t.weight) if best_terms else None
-        summary = (
-            f"placed in {chosen_c.dc.id} on {chosen_c.model or 'CPU'}: lowest weighted score "
-            f"{ranking.scores[chosen]:.3f} under policy {policy.name!r} among "
-            f"{len(feasible_order)} feasible candidate(s)"
-        )
-        if top is not None:
-            e = chosen_c.energy
-            summary += (
-                f"; {e.cost_cny:.2f} CNY, {e.carbon_kg:.2f} kg CO2 at PUE {e.pue:.2f} "
-                f"({'measured' if e.pue_measured else 'design'})"
-                if e
-                else ""
-            )
-        alts = [candidate(i) for i in feasible_order if i != chosen][: _ALTERNATIVES - 2]
-        alts += [candidate(i) for i, c in enumerate(cands) if c.reason][:2]
-        return Explanation(
-            policy=policy.name,
-            terms=best_terms,
-            binding_constraints=binding,
-            runner_up=runner_up,
-            runner_up_reason=runner_reason,
-            summary=summary,
-            alternatives=tuple(alts),
-        )
-
-    def _pending_reason(self, cands: list[_Cand]) -> PendingReason | None:
-        if not cands:
-            return PendingReason.NO_MODEL
-        order = [
-            PendingReason.CAPACITY,
-            PendingReason.QUOTA,
-            PendingReason.LATENCY,
-            PendingReason.RESIDENCY,
-        ]
-        seen = {c.category for c in cands}
-        # Report the constraint that bites last: capacity when some candidate passed every
-        # rule but capacity, else quota, else latency, else residency.
-        for reason in order:
-            if reason in seen:
-                return reason
-        return PendingReason.CAPACITY
 
     # -- batch placement ---------------------------------------------------------------------
 
@@ -1311,28 +1019,10 @@ class Engine:
 
     def _options(self, job: Job) -> tuple[Option, ...]:
         """The pools a pending job could use, with the online score as the per-job cost."""
-        cands = [c for c in self._candidates(job.tenant, job.spec, capacity=False) if c.model]
-        if not cands:
-            return ()
         policy = POLICIES[job.spec.policy or self.default_policy]
-        feasible = np.array([c.reason == "" for c in cands], dtype=bool)
-        values = np.array(
-            [
-                [
-                    c.latency.rtt_ms if c.latency else 0.0,
-                    c.energy.cost_cny if c.energy else 0.0,
-                    c.energy.carbon_kg if c.energy else 0.0,
-                    c.idle_after,
-                ]
-                for c in cands
-            ],
-            dtype=np.float64,
-        )
-        weights = np.array([policy.latency, policy.energy_cost, policy.carbon, policy.utilization])
-        ranking = score(values, feasible, weights)
         return tuple(
-            Option(f"{cands[int(i)].dc.id}/{cands[int(i)].model}", float(ranking.scores[int(i)]))
-            for i in ranking.order
+            Option(f"{dc}/{model}", cost)
+            for dc, model, cost in self._placer.options(job.tenant, job.spec, policy)
         )
 
     def _pools(self) -> tuple[Pool, ...]:

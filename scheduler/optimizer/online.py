@@ -41,16 +41,19 @@ class Ranking:
 def score(values: FloatArray, feasible: npt.NDArray[np.bool_], weights: FloatArray) -> Ranking:
     """Rank candidates: ``values`` is (n, len(TERMS)) raw term values, ``weights`` (len(TERMS),)."""
     n = values.shape[0]
-    normalized = np.zeros_like(values, dtype=np.float64)
+    normalized = np.zeros((n, values.shape[1]), dtype=np.float64)
     scores = np.full(n, np.inf)
-    if n == 0 or not feasible.any():
-        return Ranking(np.zeros(0, dtype=np.int64), scores, normalized)
-    rows = values[feasible]
+    idx = np.flatnonzero(feasible)
+    if idx.size == 0:
+        return Ranking(idx.astype(np.int64), scores, normalized)
+    rows = values[idx]
     lo = rows.min(axis=0)
     span = rows.max(axis=0) - lo
-    safe = np.where(span > 0, span, 1.0)
-    normalized[feasible] = np.where(span > 0, (rows - lo) / safe, 0.0)
-    scores[feasible] = normalized[feasible] @ weights
-    idx = np.flatnonzero(feasible)
-    order = idx[np.argsort(scores[idx], kind="stable")]
+    # A term on which all candidates agree carries no information: dividing by +inf makes it 0.
+    span[span <= 0] = np.inf
+    norm = (rows - lo) / span
+    normalized[idx] = norm
+    feasible_scores = norm @ weights
+    scores[idx] = feasible_scores
+    order = idx[np.argsort(feasible_scores, kind="stable")]
     return Ranking(order.astype(np.int64), scores, normalized)

@@ -1,0 +1,611 @@
+"""Online placement of one job: hard constraints, the data-center score and node packing,
+vectorised over the (data center, accelerator model) candidates, and the explanation.
+
+Per call the work is O(candidates) numpy plus one ledger packing attempt per tried data
+center; what depends only on the inventory (per-data-center prices, grid factors, RTTs from a
+region, the residency and latency verdicts) is cached per constraint signature and dropped
+whenever the inventory changes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from inventory.domain import AcceleratorModel, DataCenter, DataCenterState, Region
+from scheduler import ledger as ledger_mod
+from scheduler.domain import (
+    DEFAULT_UTILIZATION,
+    Allocation,
+    Candidate,
+    EnergyEstimate,
+    Explanation,
+    JobKind,
+    JobSpec,
+    LatencyEstimate,
+    PendingReason,
+    Placement,
+    Policy,
+    ScoreTerm,
+)
+from scheduler.energy import CPU_WATTS_PER_CORE
+from scheduler.latency import estimate_rtt_ms
+from scheduler.ledger import Ledger
+from scheduler.optimizer.online import TERMS, Ranking, score
+from scheduler.optimizer.packing import TaskShape
+
+__all__ = ["Cands", "Outcome", "Placer"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+# Why a candidate is out, in the order the checks run.
+OK, INACTIVE, RESIDENCY, LATENCY, QUOTA, CAPACITY, FRAGMENTED = range(7)
+_CATEGORY = {
+    INACTIVE: PendingReason.CAPACITY,
+    RESIDENCY: PendingReason.RESIDENCY,
+    LATENCY: PendingReason.LATENCY,
+    QUOTA: PendingReason.QUOTA,
+    CAPACITY: PendingReason.CAPACITY,
+    FRAGMENTED: PendingReason.CAPACITY,
+}
+_CONSTRAINT = {
+    INACTIVE: "data center state",
+    RESIDENCY: "residency",
+    LATENCY: "latency",
+    QUOTA: "quota",
+    CAPACITY: "capacity",
+    FRAGMENTED: "capacity",
+}
+_ALTERNATIVES = 4
+_PUE_REFRESH_S = 1.0
+
+PueLookup = Callable[[DataCenter], tuple[float, bool]]
+TryPlace = Callable[[str, TaskShape, int], "tuple[ledger_mod.Allocation, ...] | None"]
+
+
+@dataclass(slots=True, eq=False)
+class Cands:
+    """The candidates of one job as parallel arrays (one entry per (data center, model))."""
+
+    dc: IntArray
+    """Index into ``Placer.dc_ids``."""
+    model: list[str]
+    """Model id per candidate ('' for CPU-only jobs)."""
+    code: IntArray
+    """OK or the first check that ruled it out."""
+    rtt: FloatArray
+    """RTT from the job's user or data region (0 when it has none)."""
+    rtt_estimated: npt.NDArray[np.bool_]
+    """Whether that RTT is a distance estimate."""
+    has_region: bool
+    """Whether the job has a region to measure RTT from."""
+    it_kwh: FloatArray
+    """IT energy of the whole run."""
+    kwh: FloatArray
+    """Facility energy of the whole run."""
+    cost: FloatArray
+    """CNY."""
+    carbon: FloatArray
+    """kg CO2."""
+    pue: FloatArray
+    """PUE applied."""
+    pue_measured: npt.NDArray[np.bool_]
+    """Whether measured (else design)."""
+    idle_after: FloatArray
+    """Share of the pool left idle after placing."""
+    quota_key: list[str]
+    """For QUOTA: which limit."""
+
+    def __len__(self) -> int:
+        return int(self.dc.shape[0])
+
+    def values(self) -> FloatArray:
+        return np.column_stack((self.rtt, self.cost, self.carbon, self.idle_after))
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One decision: where (or nothing), what the ledger took, and why."""
+
+    placement: Placement | None
+    """Where, or None when the job waits."""
+    allocations: tuple[ledger_mod.Allocation, ...]
+    """What the ledger took."""
+    explanation: Explanation
+    """Why."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Static:
+    dc_ids: tuple[str, ...]
+    dcs: tuple[DataCenter, ...]
+    active: npt.NDArray[np.bool_]
+    price: FloatArray
+    grid: FloatArray
+    provinces: tuple[str, ...]
+    regions: tuple[str, ...]
+
+
+class Placer:
+    """Chooses a data center and nodes for one job over shared engine state."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        dcs: Mapping[str, DataCenter],
+        models: Mapping[str, AcceleratorModel],
+        regions: Mapping[str, Region],
+        links: Mapping[tuple[str, str], float],
+        quotas: Mapping[str, Mapping[str, float]],
+        usage: Mapping[str, Mapping[str, int]],
+        pue: PueLookup,
+        try_place: TryPlace,
+    ) -> None:
+        self._ledger = ledger
+        self._dcs = dcs
+        self._models = models
+        self._regions = regions
+        self._links = links
+        self._quotas = quotas
+        self._usage = usage
+        self._pue = pue
+        self._try_place = try_place
+        self._static: _Static | None = None
+        self._layout_cache: tuple[tuple[int, int], IntArray, dict[str, int]] | None = None
+        self._pue_cache: tuple[float, FloatArray, npt.NDArray[np.bool_]] | None = None
+        self._region_cache: dict[
+            tuple[Any, ...], tuple[IntArray, FloatArray, npt.NDArray[np.bool_]]
+        ] = {}
+        self._model_cache: dict[tuple[Any, ...], list[str]] = {}
+        self._rtt: dict[tuple[str, str], LatencyEstimate] = {}
+
+    def invalidate(self) -> None:
+        """Forget everything derived from the inventory (call after any inventory change)."""
+        self._static = None
+        self._layout_cache = None
+        self._pue_cache = None
+        self._region_cache.clear()
+        self._model_cache.clear()
+        self._rtt.clear()
+
+    @property
+    def dc_ids(self) -> tuple[str, ...]:
+        return self._statics().dc_ids
+
+    def _statics(self) -> _Static:
+        if self._static is None:
+            ids = tuple(sorted(self._dcs))
+            dcs = tuple(self._dcs[i] for i in ids)
+            self._static = _Static(
+                dc_ids=ids,
+                dcs=dcs,
+                active=np.array([d.state is DataCenterState.ACTIVE for d in dcs], dtype=bool),
+                price=np.array([d.electricity_price_cny_per_kwh for d in dcs], dtype=np.float64),
+                grid=np.array([d.grid_carbon_g_per_kwh for d in dcs], dtype=np.float64),
+                provinces=tuple(d.province for d in dcs),
+                regions=tuple(d.region for d in dcs),
+            )
+        return self._static
+
+    # -- inputs that depend on the inventory only ---------------------------------------------
+
+    def eligible_models(self, spec: JobSpec) -> list[str]:
+        """Model ids the job accepts ([''] for a CPU-only job)."""
+        r = spec.replica
+        key = (
+            r.accelerator_count > 0 or r.accelerator_milli > 0,
+            r.accelerator_models,
+            r.min_accelerator_memory_gib,
+            r.min_fp16_tflops,
+        )
+        cached = self._model_cache.get(key)
+        if cached is None:
+            if not key[0]:
+                cached = [""]
+            else:
+                wanted = set(r.accelerator_models)
+                cached = sorted(
+                    m.id
+                    for m in self._models.values()
+                    if (not wanted or m.id in wanted)
+                    and m.memory_gib >= r.min_accelerator_memory_gib
+                    and m.fp16_tflops >= r.min_fp16_tflops
+                )
+            self._model_cache[key] = cached
+        return cached
+
+    def rtt(self, region: str, dc: DataCenter) -> LatencyEstimate:
+        """RTT from a region to a data center: the recorded link, else the distance estimate."""
+        key = (region, dc.id)
+        cached = self._rtt.get(key)
+        if cached is None:
+            if key in self._links:
+                cached = LatencyEstimate(self._links[key], False)
+            else:
+                r = self._regions[region]
+                cached = LatencyEstimate(
+                    estimate_rtt_ms(r.latitude, r.longitude, dc.latitude, dc.longitude), True
+                )
+            self._rtt[key] = cached
+        return cached
+
+    def _region_checks(self, spec: JobSpec) -> tuple[IntArray, FloatArray, npt.NDArray[np.bool_]]:
+        """Per data center: the first static check that fails (state, residency, latency),
+        the RTT from the job's region and whether it is estimated."""
+        region = spec.user_region or spec.data_region
+        key = (
+            region,
+            spec.user_region,
+            spec.max_rtt_ms,
+            spec.residency.allowed_provinces,
+            spec.residency.allowed_regions,
+        )
+        cached = self._region_cache.get(key)
+        if cached is not None:
+            return cached
+        st = self._statics()
+        n = len(st.dcs)
+        code = np.where(st.active, OK, INACTIVE).astype(np.int64)
+        provinces = set(spec.residency.allowed_provinces)
+        regions = set(spec.residency.allowed_regions)
+        rtt = np.zeros(n)
+        estimated = np.zeros(n, dtype=bool)
+        for i, dc in enumerate(st.dcs):
+            if region:
+                est = self.rtt(region, dc)
+                rtt[i], estimated[i] = est.rtt_ms, est.estimated
+            if code[i] != OK:
+                continue
+            if (provinces and dc.province not in provinces) or (
+                regions and dc.region not in regions
+            ):
+                code[i] = RESIDENCY
+            elif (
+                spec.max_rtt_ms
+                and spec.user_region
+                and self.rtt(spec.user_region, dc).rtt_ms > spec.max_rtt_ms
+            ):
+                code[i] = LATENCY
+        cached = (code, rtt, estimated)
+        self._region_cache[key] = cached
+        return cached
+
+    # -- candidates ---------------------------------------------------------------------------
+
+    def candidates(self, tenant: str, spec: JobSpec, *, capacity: bool = True) -> Cands:
+        """Every (data center, model) with the model installed, and its verdict and terms."""
+        st = self._statics()
+        models = self.eligible_models(spec)
+        table = self._ledger.capacity_table()
+        dc_rows, col_of = self._layout(st, table.dcs, table.models)
+        present_dc = dc_rows >= 0
+        r = spec.replica
+        cpu_only = models == [""]
+        need_cpu = spec.replicas * r.cpu_milli
+        need_mem = spec.replicas * r.memory_mib
+        if cpu_only:
+            di = np.flatnonzero(present_dc & (table.cap_cpu[np.maximum(dc_rows, 0)] > 0))
+            cand_models = [""] * len(di)
+            rows = dc_rows[di]
+            total = table.cap_cpu[rows].astype(np.float64)
+            free = table.free_cpu[rows].astype(np.float64)
+            need = float(need_cpu)
+            board = np.zeros(len(di))
+            scale = np.ones(len(di))
+        else:
+            cols = np.array([col_of.get(m, -1) for m in models], dtype=np.int64)
+            known = cols >= 0
+            cols, kept = cols[known], [m for m, k in zip(models, known, strict=True) if k]
+            safe_rows = np.maximum(dc_rows, 0)
+            inst = (
+                table.total[np.ix_(safe_rows, cols)] if len(cols) else np.zeros((len(dc_rows), 0))
+            )
+            inst = np.where(present_dc[:, None], inst, 0)
+            di, mj = np.nonzero(inst > 0)
+            rows = dc_rows[di]
+            cand_models = [kept[j] for j in mj]
+            total = inst[di, mj].astype(np.float64) * 1000
+            free = table.free_milli[rows, cols[mj]].astype(np.float64)
+            need = float(spec.replicas * r.milli)
+            tflops = np.array([self._models[m].fp16_tflops for m in kept])
+            board = np.array([self._models[m].board_power_w for m in kept])[mj]
+            if spec.kind is JobKind.TRAINING and len(kept):
+                scale = (tflops.max() / tflops)[mj]
+            else:
+                scale = np.ones(len(di))
+        static_code, rtt_all, est_all = self._region_checks(spec)
+        code = static_code[di].copy()
+        quota_key = [""] * len(di)
+        if not cpu_only:
+            limits = self._quotas.get(tenant, {})
+            usage = self._usage.get(tenant, {})
+            for key in limits:
+                if usage.get(key, 0) + need > limits[key] * 1000 + 1e-9:
+                    hit = (code == OK) & (
+                        np.ones(len(di), dtype=bool)
+                        if key == "*"
+                        else np.array([m == key for m in cand_models], dtype=bool)
+                    )
+                    code[hit] = QUOTA
+                    for i in np.flatnonzero(hit):
+                        quota_key[i] = key
+        if capacity:
+            short = (
+                (free < need)
+                | (table.free_cpu[rows] < need_cpu)
+                | (table.free_mem[rows] < need_mem)
+            )
+            code[(code == OK) & short] = CAPACITY
+        util = spec.expected_utilization or DEFAULT_UTILIZATION
+        hours = spec.expected_duration.total_seconds() / 3600.0
+        per_replica_w = r.accelerators * board * util + r.cpu_milli / 1000 * CPU_WATTS_PER_CORE
+        it_kwh = spec.replicas * per_replica_w / 1000.0 * hours * scale
+        pue, measured = self._pues(st)
+        kwh = it_kwh * pue[di]
+        return Cands(
+            dc=di.astype(np.int64),
+            model=cand_models,
+            code=code,
+            rtt=rtt_all[di],
+            rtt_estimated=est_all[di],
+            has_region=bool(spec.user_region or spec.data_region),
+            it_kwh=it_kwh,
+            kwh=kwh,
+            cost=kwh * st.price[di],
+            carbon=kwh * st.grid[di] / 1000.0,
+            pue=pue[di],
+            pue_measured=measured[di],
+            idle_after=np.where(total > 0, (free - need) / np.where(total > 0, total, 1), 0.0),
+            quota_key=quota_key,
+        )
+
+    def _layout(
+        self, st: _Static, ledger_dcs: tuple[str, ...], ledger_models: tuple[str, ...]
+    ) -> tuple[IntArray, dict[str, int]]:
+        """Ledger row of each data center (-1 without nodes) and ledger column of each model."""
+        key = (len(ledger_dcs), len(ledger_models))
+        if self._layout_cache is None or self._layout_cache[0] != key:
+            row_of = {dc: i for i, dc in enumerate(ledger_dcs)}
+            rows = np.array([row_of.get(d, -1) for d in st.dc_ids], dtype=np.int64)
+            self._layout_cache = (key, rows, {m: j for j, m in enumerate(ledger_models)})
+        return self._layout_cache[1], self._layout_cache[2]
+
+    def _pues(self, st: _Static) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """PUE and whether measured, per data center; re-read at most once a second."""
+        now = time.monotonic()
+        if self._pue_cache is None or now - self._pue_cache[0] > _PUE_REFRESH_S:
+            values = [self._pue(dc) for dc in st.dcs]
+            self._pue_cache = (
+                now,
+                np.array([v for v, _ in values], dtype=np.float64),
+                np.array([m for _, m in values], dtype=bool),
+            )
+        return self._pue_cache[1], self._pue_cache[2]
+
+    def rank(self, cands: Cands, policy: Policy) -> Ranking:
+        weights = np.array([policy.latency, policy.energy_cost, policy.carbon, policy.utilization])
+        return score(cands.values(), cands.code == OK, weights)
+
+    # -- the decision -------------------------------------------------------------------------
+
+    def decide(
+        self,
+        tenant: str,
+        spec: JobSpec,
+        policy: Policy,
+        now: datetime,
+        *,
+        only: tuple[str, str] | None = None,
+    ) -> Outcome:
+        """Choose a data center and nodes; the ledger keeps what it took (release it to undo)."""
+        st = self._statics()
+        cands = self.candidates(tenant, spec)
+        if only is not None:
+            keep = np.array(
+                [
+                    st.dc_ids[d] == only[0] and m == only[1]
+                    for d, m in zip(cands.dc, cands.model, strict=True)
+                ],
+                dtype=bool,
+            )
+            cands.code[~keep] = np.where(cands.code[~keep] == OK, CAPACITY, cands.code[~keep])
+        ranking = self.rank(cands, policy)
+        chosen: int | None = None
+        allocs: tuple[ledger_mod.Allocation, ...] = ()
+        for i in ranking.order:
+            i = int(i)
+            got = self._try_place(
+                st.dc_ids[cands.dc[i]], _shape(spec, cands.model[i]), spec.replicas
+            )
+            if got is None:
+                cands.code[i] = FRAGMENTED
+                continue
+            chosen, allocs = i, got
+            break
+        explanation = self.explain(policy, cands, ranking, chosen)
+        if chosen is None:
+            return Outcome(None, (), explanation)
+        dc_id = st.dc_ids[cands.dc[chosen]]
+        placement = Placement(
+            data_center=dc_id,
+            accelerator_model=cands.model[chosen],
+            allocations=tuple(
+                Allocation(
+                    dc_id, a.node_id.split("/", 1)[1], a.slots, a.milli, a.cpu_milli, a.memory_mib
+                )
+                for a in allocs
+            ),
+            energy=self._energy(cands, chosen),
+            latency=self._latency(cands, chosen),
+            place_time=now,
+        )
+        return Outcome(placement, allocs, explanation)
+
+    def options(self, tenant: str, spec: JobSpec, policy: Policy) -> list[tuple[str, str, float]]:
+        """(data center, model, online score) of every candidate that passes every check but
+        capacity, best first: what the batch optimizer may choose from."""
+        st = self._statics()
+        cands = self.candidates(tenant, spec, capacity=False)
+        ranking = self.rank(cands, policy)
+        return [
+            (st.dc_ids[cands.dc[int(i)]], cands.model[int(i)], float(ranking.scores[int(i)]))
+            for i in ranking.order
+            if cands.model[int(i)]
+        ]
+
+    # -- explanation --------------------------------------------------------------------------
+
+    def _energy(self, c: Cands, i: int) -> EnergyEstimate:
+        return EnergyEstimate(
+            it_energy_kwh=float(c.it_kwh[i]),
+            energy_kwh=float(c.kwh[i]),
+            cost_cny=float(c.cost[i]),
+            carbon_kg=float(c.carbon[i]),
+            pue=float(c.pue[i]),
+            pue_measured=bool(c.pue_measured[i]),
+        )
+
+    def _latency(self, c: Cands, i: int) -> LatencyEstimate | None:
+        return LatencyEstimate(float(c.rtt[i]), bool(c.rtt_estimated[i])) if c.has_region else None
+
+    def _reason(self, c: Cands, i: int, spec_region: str = "") -> str:
+        code = int(c.code[i])
+        st = self._statics()
+        if code == OK:
+            return ""
+        if code == INACTIVE:
+            return f"data center is {st.dcs[c.dc[i]].state.name.lower()}"
+        if code == RESIDENCY:
+            return "residency: outside the allowed provinces or regions"
+        if code == LATENCY:
+            return f"latency: RTT {c.rtt[i]:.1f} ms is over the limit"
+        if code == QUOTA:
+            key = c.quota_key[i]
+            return f"quota: the tenant's limit for {key} would be exceeded"
+        if code == CAPACITY:
+            return "capacity: not enough free accelerators, CPU or memory"
+        return "capacity: no set of nodes fits the gang (fragmented)"
+
+    def _terms(self, policy: Policy, c: Cands, ranking: Ranking, i: int) -> tuple[ScoreTerm, ...]:
+        weights = (policy.latency, policy.energy_cost, policy.carbon, policy.utilization)
+        raw = (float(c.rtt[i]), float(c.cost[i]), float(c.carbon[i]), float(c.idle_after[i]))
+        return tuple(
+            ScoreTerm(name, raw[k], unit, float(ranking.normalized[i, k]), weights[k])
+            for k, (name, unit) in enumerate(TERMS)
+        )
+
+    def _candidate(self, policy: Policy, c: Cands, ranking: Ranking, i: int) -> Candidate:
+        feasible = int(c.code[i]) == OK
+        return Candidate(
+            data_center=self._statics().dc_ids[c.dc[i]],
+            accelerator_model=c.model[i],
+            score=float(ranking.scores[i]) if feasible else math.nan,
+            terms=self._terms(policy, c, ranking, i) if feasible else (),
+            energy=self._energy(c, i),
+            latency=self._latency(c, i),
+            infeasible_reason=self._reason(c, i),
+        )
+
+    def explain(
+        self, policy: Policy, c: Cands, ranking: Ranking, chosen: int | None
+    ) -> Explanation:
+        st = self._statics()
+        ruled: dict[str, set[int]] = {}
+        out_idx = np.flatnonzero(c.code != OK)
+        for code, dc in zip(c.code[out_idx].tolist(), c.dc[out_idx].tolist(), strict=True):
+            ruled.setdefault(_CONSTRAINT[code], set()).add(dc)
+        binding_t = tuple(
+            f"{what} ruled out {len(dcs)} data center(s)" for what, dcs in sorted(ruled.items())
+        )
+        feasible = [int(i) for i in ranking.order if int(c.code[int(i)]) == OK]
+        if chosen is None:
+            reason = _pending_reason(c)
+            return Explanation(
+                policy=policy.name,
+                binding_constraints=binding_t,
+                pending_reason=reason.value,
+                summary=f"waiting: {reason.value}",
+                alternatives=tuple(
+                    self._candidate(policy, c, ranking, i)
+                    for i in range(min(len(c), _ALTERNATIVES))
+                ),
+            )
+        chosen_dc = int(c.dc[chosen])
+        others = [i for i in feasible if int(c.dc[i]) != chosen_dc and i != chosen]
+        runner_up, runner_reason = "", ""
+        mine = self._terms(policy, c, ranking, chosen)
+        if others:
+            j = others[0]
+            runner_up = st.dc_ids[c.dc[j]]
+            theirs = self._terms(policy, c, ranking, j)
+            worse = sorted(
+                (
+                    (t.contribution - m.contribution, t.name)
+                    for m, t in zip(mine, theirs, strict=True)
+                ),
+                reverse=True,
+            )
+            parts = [f"{name} +{d:.2f}" for d, name in worse if d > 1e-9][:2]
+            runner_reason = (
+                f"scored {ranking.scores[j]:.3f} vs {ranking.scores[chosen]:.3f} (lower wins): "
+                + (", ".join(parts) if parts else "tie broken by data center order")
+            )
+        else:
+            out = [i for i in range(len(c)) if int(c.code[i]) != OK and int(c.dc[i]) != chosen_dc]
+            if out:
+                runner_up, runner_reason = st.dc_ids[c.dc[out[0]]], self._reason(c, out[0])
+        e = self._energy(c, chosen)
+        basis = "measured" if e.pue_measured else "design"
+        summary = (
+            f"placed in {st.dc_ids[chosen_dc]} on {c.model[chosen] or 'CPU'}: lowest weighted "
+            f"score {ranking.scores[chosen]:.3f} under policy {policy.name!r} among "
+            f"{len(feasible)} feasible candidate(s); {e.cost_cny:.2f} CNY, "
+            f"{e.carbon_kg:.2f} kg CO2 at PUE {e.pue:.2f} ({basis})"
+        )
+        shown = [i for i in feasible if i != chosen][: _ALTERNATIVES - 1]
+        shown += [int(i) for i in np.flatnonzero(c.code != OK)[:1]]
+        alts = [self._candidate(policy, c, ranking, i) for i in shown]
+        return Explanation(
+            policy=policy.name,
+            terms=mine,
+            binding_constraints=binding_t,
+            runner_up=runner_up,
+            runner_up_reason=runner_reason,
+            summary=summary,
+            alternatives=tuple(alts),
+        )
+
+
+def _pending_reason(c: Cands) -> PendingReason:
+    if len(c) == 0:
+        return PendingReason.NO_MODEL
+    seen = {_CATEGORY[int(k)] for k in c.code if int(k) != OK}
+    # Report the constraint that bites last: capacity when some candidate passed every rule
+    # but capacity, else quota, else latency, else residency.
+    for reason in (
+        PendingReason.CAPACITY,
+        PendingReason.QUOTA,
+        PendingReason.LATENCY,
+        PendingReason.RESIDENCY,
+    ):
+        if reason in seen:
+            return reason
+    return PendingReason.CAPACITY
+
+
+def _shape(spec: JobSpec, model: str) -> TaskShape:
+    r = spec.replica
+    if r.accelerator_count:
+        return TaskShape(r.cpu_milli, r.memory_mib, r.accelerator_count, 1000, frozenset({model}))
+    if r.accelerator_milli:
+        return TaskShape(r.cpu_milli, r.memory_mib, 1, r.accelerator_milli, frozenset({model}))
+    return TaskShape(r.cpu_milli, r.memory_mib)
