@@ -15,6 +15,7 @@ import dataclasses
 import enum
 import inspect
 import json
+import math
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -239,7 +240,7 @@ def _session(
 
 def jsonable(value: Any) -> Any:
     """A JSON-ready form of a result: dataclasses as objects, enums by name, times in ISO
-    8601, durations as protobuf JSON does (``"90s"``)."""
+    8601, durations and non-finite numbers as protobuf JSON does (``"90s"``, ``"Infinity"``)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
@@ -254,6 +255,9 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no infinity; proto3's JSON mapping spells them as strings
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     return value
 
 
@@ -405,7 +409,7 @@ class _Out:
         self.console = Console(highlight=False)
 
     def raw(self, value: Any) -> None:
-        typer.echo(json.dumps(jsonable(value), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(jsonable(value), ensure_ascii=False, indent=2, allow_nan=False))
 
     def items(self, cls: type[Any], items: Sequence[Any], title: str | None = None) -> None:
         if self.json:
@@ -584,10 +588,15 @@ def _from_mapping(cls: type[D], data: Mapping[str, Any], where: str) -> D:
     return cls(**values)
 
 
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
 def _hints(cls: type[Any]) -> dict[str, Any]:
     import typing
 
-    return typing.get_type_hints(cls)
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
 def _coerce(tp: Any, raw: Any, where: str) -> Any:

@@ -3,9 +3,12 @@ answers every computenet RPC (for wiring, retries and deadlines), and a small in
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,11 +167,14 @@ def _handler(fake: FakeServer, module: Any, method: _descriptor.MethodDescriptor
     )
 
 
-@pytest.fixture
-def fake_server() -> Iterator[FakeServer]:
-    """The recording fake on 127.0.0.1, port 0."""
+@contextmanager
+def serve_fake(credentials: grpc.ServerCredentials | None = None) -> Iterator[FakeServer]:
+    """Run the recording fake on 127.0.0.1, port 0 (over TLS with ``credentials``)."""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    port = server.add_insecure_port("127.0.0.1:0")
+    if credentials is None:
+        port = server.add_insecure_port("127.0.0.1:0")
+    else:
+        port = server.add_secure_port("127.0.0.1:0", credentials)
     fake = FakeServer(f"127.0.0.1:{port}")
     for module, service in SERVICES:
         descriptor = module.DESCRIPTOR.services_by_name[service]
@@ -181,3 +187,66 @@ def fake_server() -> Iterator[FakeServer]:
         yield fake
     finally:
         server.stop(grace=None)
+
+
+@pytest.fixture
+def fake_server() -> Iterator[FakeServer]:
+    """The recording fake on 127.0.0.1, port 0."""
+    with serve_fake() as fake:
+        yield fake
+
+
+@dataclass(frozen=True)
+class Pki:
+    """A throwaway CA with a server certificate for 127.0.0.1 and a client certificate."""
+
+    directory: Path
+    ca: bytes
+    server_key: bytes
+    server_cert: bytes
+    client_key: bytes
+    client_cert: bytes
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """Certificates made with the openssl command (P-256 keys, valid one day)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make test certificates")
+    d = tmp_path_factory.mktemp("pki")
+    key = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    _openssl("req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
+             "-subj", "/CN=computenet test CA", cwd=d)  # fmt: skip
+    for name, ext in (
+        ("server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth"),
+        ("client", "extendedKeyUsage=clientAuth"),
+    ):
+        (d / f"{name}.ext").write_text(ext + "\n")
+        _openssl("req", *key, "-keyout", f"{name}.key", "-out", f"{name}.csr",
+                 "-subj", f"/CN={name}", cwd=d)  # fmt: skip
+        _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-out", f"{name}.pem", "-days", "1",
+                 "-extfile", f"{name}.ext", cwd=d)  # fmt: skip
+    files = {p.name: p.read_bytes() for p in d.iterdir()}
+    return Pki(
+        d,
+        files["ca.pem"],
+        files["server.key"],
+        files["server.pem"],
+        files["client.key"],
+        files["client.pem"],
+    )
+
+
+@pytest.fixture
+def mtls_fake_server(pki: Pki) -> Iterator[FakeServer]:
+    """The recording fake behind TLS that requires a client certificate from the test CA."""
+    credentials = grpc.ssl_server_credentials(
+        [(pki.server_key, pki.server_cert)], root_certificates=pki.ca, require_client_auth=True
+    )
+    with serve_fake(credentials) as fake:
+        yield fake

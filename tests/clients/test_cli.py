@@ -206,6 +206,30 @@ class TestInventoryCommands:
         assert sdk.list_regions().items == ()
 
 
+class TestJsonOutput:
+    def test_non_finite_numbers_become_strings(self) -> None:
+        """An unlimited quota (infinity) prints as proto3 JSON does, so strict parsers accept
+        the output."""
+        quota = t.TenantQuota(
+            name="tenants/acme/quota",
+            limits=(t.QuotaLimit(accelerator_model="*", limit=float("inf"), used=8.0),),
+        )
+        text = json.dumps(jsonable(quota), allow_nan=False)
+        assert json.loads(text)["limits"][0]["limit"] == "Infinity"
+
+    def test_times_durations_and_enums_are_readable(self) -> None:
+        """Times are ISO 8601, durations "Ns", enums by name."""
+        spec = t.JobSpec(
+            kind=t.JobKind.TRAINING,
+            expected_duration=timedelta(hours=2),
+            deadline=datetime(2025, 3, 1, tzinfo=UTC),
+        )
+        data = jsonable(spec)
+        assert data["kind"] == "TRAINING"
+        assert data["expected_duration"] == "7200s"
+        assert data["deadline"] == "2025-03-01T00:00:00+00:00"
+
+
 class TestErrorOutput:
     def test_api_error_prints_code_message_and_violations(self, address: str) -> None:
         """A refused call prints the code, message and every field violation on stderr and
@@ -261,6 +285,24 @@ class TestErrorOutput:
         """Unknown options, bad choices and malformed values are usage errors: exit 2."""
         result = cli(address, *args)
         assert result.exit_code == 2, result.output
+
+
+class TestTlsOptions:
+    def test_ca_cert_and_key_files_make_an_mtls_call(self, mtls_fake_server: Any, pki: Any) -> None:
+        """--ca-file, --cert-file and --key-file connect over mTLS."""
+        d = pki.directory
+        result = cli(mtls_fake_server.address, "--ca-file", str(d / "ca.pem"),
+                     "--cert-file", str(d / "client.pem"), "--key-file", str(d / "client.key"),
+                     "inventory", "list", "regions")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert mtls_fake_server.count("ListRegions") == 1
+
+    def test_missing_key_file_is_a_usage_error(self, mtls_fake_server: Any, pki: Any) -> None:
+        """A certificate without its key is refused before any call (exit 2)."""
+        result = cli(mtls_fake_server.address, "--cert-file", str(pki.directory / "client.pem"),
+                     "inventory", "list", "regions")  # fmt: skip
+        assert result.exit_code == 2
+        assert mtls_fake_server.calls == []
 
 
 class TestJobCommands:

@@ -306,6 +306,39 @@ class TestDeadlines:
             Client("127.0.0.1:1", timeout=0)
 
 
+class TestTls:
+    def test_mtls_call_succeeds_with_the_client_certificate(
+        self, mtls_fake_server: Any, pki: Any
+    ) -> None:
+        """With the CA and a client certificate the call goes through over mTLS."""
+        with Client(
+            mtls_fake_server.address,
+            root_certificates=pki.ca,
+            private_key=pki.client_key,
+            certificate_chain=pki.client_cert,
+            token="t0ken",
+        ) as c:
+            c.get_region("fujian-fuzhou")
+        assert mtls_fake_server.last("GetRegion").metadata["authorization"] == "Bearer t0ken"
+
+    @pytest.mark.parametrize("mode", ["tls-without-client-cert", "plaintext"])
+    def test_calls_without_the_right_credentials_fail(
+        self, mtls_fake_server: Any, pki: Any, mode: str
+    ) -> None:
+        """Without a client certificate, or in plaintext, the call fails as UNAVAILABLE and
+        never reaches the server."""
+        options: dict[str, Any] = {"root_certificates": pki.ca} if mode != "plaintext" else {}
+        client = Client(mtls_fake_server.address, retries=0, timeout=5, **options)
+        with client, pytest.raises(UnavailableError):
+            client.get_region("fujian-fuzhou")
+        assert mtls_fake_server.calls == []
+
+    def test_half_an_identity_is_refused(self, pki: Any) -> None:
+        """A key without its certificate chain is a configuration error."""
+        with pytest.raises(ValueError, match="mTLS"):
+            Client("127.0.0.1:1", private_key=pki.client_key)
+
+
 class TestRetries:
     def test_idempotent_read_is_retried_until_it_succeeds(
         self, fake_server: Any, fake_client: Client
