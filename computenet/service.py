@@ -7,6 +7,7 @@ Only ``*/service.py`` modules use this; the logic below them never sees gRPC or 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import functools
@@ -24,6 +25,7 @@ from google.protobuf import field_mask_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from computenet import auth
 from computenet.errors import (
     Aborted,
     AlreadyExists,
@@ -33,6 +35,7 @@ from computenet.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    QuotaViolation,
     ResourceExhausted,
     Unauthenticated,
     Unavailable,
@@ -42,12 +45,17 @@ __all__ = [
     "DEFAULT_PAGE_SIZE",
     "ERROR_DOMAIN",
     "MAX_PAGE_SIZE",
+    "OPEN_METHOD_PREFIXES",
     "STATUS_CODES",
+    "AuthInterceptor",
     "CallObserver",
+    "RateLimiter",
+    "add_call_observer",
     "decode_page_token",
     "encode_page_token",
     "error_status",
     "mask_paths",
+    "metadata_dict",
     "page_size",
     "parse_filter",
     "parse_name",
@@ -348,3 +356,143 @@ def parse_name(name: str, pattern: str, field: str = "name") -> tuple[str, ...]:
 def metadata_dict(context: grpc.aio.ServicerContext) -> Mapping[str, str]:
     """The call's metadata as a dict (last value wins)."""
     return {k: str(v) for k, v in (context.invocation_metadata() or ())}
+
+
+# -- authentication and rate limits -------------------------------------------------------------
+
+OPEN_METHOD_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+"""Methods that need no token (health checks and server reflection)."""
+
+
+class RateLimiter:
+    """Token buckets per principal: ``rate`` calls a second on average, ``burst`` at once."""
+
+    def __init__(
+        self, rate: float, burst: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._rate = rate
+        self._burst = burst
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, key: str) -> None:
+        """Spend one call of ``key``'s budget, or RESOURCE_EXHAUSTED with a QuotaFailure."""
+        now = self._clock()
+        tokens, last = self._buckets.get(key, (self._burst, now))
+        tokens = min(self._burst, tokens + (now - last) * self._rate)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, now)
+            wait = (1.0 - tokens) / self._rate
+            raise ResourceExhausted(
+                f"rate limit of {self._rate:g} calls/s exceeded; retry in {wait:.2f} s",
+                [
+                    QuotaViolation(
+                        key, f"{self._rate:g} calls per second, bursts of {self._burst:g}"
+                    )
+                ],
+            )
+        if len(self._buckets) > 100_000:
+            self._buckets.clear()
+        self._buckets[key] = (tokens - 1.0, now)
+
+
+class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Resolves the bearer token of every call (except health and reflection) to a principal,
+    binds it for the handler, and applies the per-principal rate limit.
+
+    ``tokens`` None turns authentication off: every call is the anonymous admin.
+    """
+
+    def __init__(self, tokens: auth.TokenStore | None, limiter: RateLimiter | None) -> None:
+        self._tokens = tokens
+        self._limiter = limiter
+
+    async def intercept_service(self, continuation: Any, details: Any) -> Any:
+        handler = await continuation(details)
+        if handler is None or details.method.startswith(OPEN_METHOD_PREFIXES):
+            return handler
+        if self._tokens is None and self._limiter is None:
+            return handler
+        metadata = dict(details.invocation_metadata or ())
+        authenticate = self._authenticate
+
+        async def principal_for(context: grpc.aio.ServicerContext) -> auth.Principal | None:
+            try:
+                return await authenticate(metadata)
+            except ComputenetError as exc:
+                await context.abort_with_status(error_status(exc))
+                return None
+
+        if handler.unary_unary is not None:
+            inner = handler.unary_unary
+
+            async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                principal = await principal_for(context)
+                assert principal is not None
+                token = auth.bind(principal)
+                try:
+                    return await inner(request, context)
+                finally:
+                    auth.reset(token)
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary_unary, handler.request_deserializer, handler.response_serializer
+            )
+        if handler.unary_stream is not None:
+            inner_us = handler.unary_stream
+
+            async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                principal = await principal_for(context)
+                assert principal is not None
+                token = auth.bind(principal)
+                try:
+                    async for item in inner_us(request, context):
+                        yield item
+                finally:
+                    auth.reset(token)
+
+            return grpc.unary_stream_rpc_method_handler(
+                unary_stream, handler.request_deserializer, handler.response_serializer
+            )
+        if handler.stream_unary is not None:
+            inner_su = handler.stream_unary
+
+            async def stream_unary(requests: Any, context: grpc.aio.ServicerContext) -> Any:
+                principal = await principal_for(context)
+                assert principal is not None
+                token = auth.bind(principal)
+                try:
+                    return await inner_su(requests, context)
+                finally:
+                    auth.reset(token)
+
+            return grpc.stream_unary_rpc_method_handler(
+                stream_unary, handler.request_deserializer, handler.response_serializer
+            )
+        return handler
+
+    async def _authenticate(self, metadata: Mapping[str, Any]) -> auth.Principal:
+        principal = auth.ANONYMOUS
+        if self._tokens is not None:
+            header = str(metadata.get("authorization", ""))
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthenticated(
+                    "this call needs an 'authorization: Bearer <token>' header "
+                    "(create a token with: computenet admin token create)"
+                )
+            token = token.strip()
+            hit, found = self._tokens.cached(token)
+            if not hit:
+                found = await asyncio.to_thread(self._tokens.verify, token)
+            if found is None:
+                raise Unauthenticated("the bearer token is unknown or revoked")
+            principal = found
+        if self._limiter is not None:
+            key = (
+                f"tenants/{principal.tenant}"
+                if principal.tenant
+                else f"principals/{principal.name}"
+            )
+            self._limiter.take(key)
+        return principal

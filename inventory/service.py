@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from computenet import auth
 from computenet.errors import FieldViolation, InvalidArgument
 from computenet.service import (
     decode_page_token,
@@ -410,6 +411,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
     async def CreatePool(
         self, request: pb.CreatePoolRequest, context: Any
     ) -> pb.CreatePoolResponse:
+        auth.require_operator()
         dc = self._parent(request.parent)
         pool = pool_from_proto(request.pool, (dc, request.pool_id))
         racks = [self._rack_id(dc, r, f"racks[{i}]") for i, r in enumerate(request.racks)]
@@ -437,6 +439,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
     async def ImportInventory(
         self, request: pb.ImportInventoryRequest, context: Any
     ) -> pb.ImportInventoryResponse:
+        auth.require_operator()
         doc = parse_inventory_bytes(request.content, request.format)
         counts = await asyncio.to_thread(
             self._store.import_document, doc, validate_only=request.validate_only
@@ -447,6 +450,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
     async def ExportInventory(
         self, request: pb.ExportInventoryRequest, context: Any
     ) -> pb.ExportInventoryResponse:
+        auth.require_operator()
         doc = await asyncio.to_thread(self._store.export_document)
         return pb.ExportInventoryResponse(content=render_inventory(doc, request.format))
 
@@ -483,6 +487,7 @@ def _install_crud(resource_name: str, res: _Resource) -> None:
     parented = res.kind.parented
 
     async def create(self: InventoryServicer, request: Any, context: Any) -> Any:
+        auth.require_operator()
         if parented:
             key: Key = (self._parent(request.parent), getattr(request, f"{res.field}_id"))
         else:
@@ -541,6 +546,7 @@ def _install_crud(resource_name: str, res: _Resource) -> None:
         )
 
     async def update(self: InventoryServicer, request: Any, context: Any) -> Any:
+        auth.require_operator()
         msg = getattr(request, res.field)
         key = _key(msg.name, res.pattern, f"{res.field}.name")
         paths = mask_paths(request.update_mask, res.kind.updatable, res.message)
@@ -551,6 +557,7 @@ def _install_crud(resource_name: str, res: _Resource) -> None:
         return getattr(pb, f"Update{resource_name}Response")(**{res.field: encoded})
 
     async def delete(self: InventoryServicer, request: Any, context: Any) -> Any:
+        auth.require_operator()
         key = _key(request.name, res.pattern)
         await asyncio.to_thread(self._store.delete, res.kind, key)
         return getattr(pb, f"Delete{resource_name}Response")()

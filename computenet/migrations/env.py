@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 import inventory.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 import pue.tables  # noqa: F401
 import scheduler.tables  # noqa: F401
+import computenet.tables  # noqa: F401
 
 target_metadata = SQLModel.metadata
 
