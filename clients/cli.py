@@ -34,7 +34,13 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from clients import types as t
-from clients.client import DEFAULT_ADDRESS, DEFAULT_TENANT, DEFAULT_TIMEOUT, Client
+from clients.client import (
+    DEFAULT_ADDRESS,
+    DEFAULT_TENANT,
+    DEFAULT_TIMEOUT,
+    DEFAULT_UPLOAD_TIMEOUT,
+    Client,
+)
 from clients.errors import ApiError, DeadlineExceededError, UnavailableError
 
 __all__ = ["Settings", "app", "jsonable", "parse_duration", "parse_time"]
@@ -1501,7 +1507,10 @@ def webhooks_create(
     ] = None,
     secret: Annotated[
         str | None,
-        typer.Option(envvar="COMPUTENET_WEBHOOK_SECRET", help="HMAC-SHA256 signing secret."),
+        typer.Option(
+            envvar="COMPUTENET_WEBHOOK_SECRET",
+            help="HMAC-SHA256 signing secret the server signs deliveries with.",
+        ),
     ] = None,
 ) -> None:
     """Register a webhook for this tenant's job events."""
@@ -1757,7 +1766,7 @@ def telemetry_push(
     batch_size: Annotated[int, typer.Option(min=1, help="Readings per stream message.")] = 500,
     timeout: Annotated[
         float, typer.Option(min=0.001, help="Deadline of the whole upload, seconds.")
-    ] = 600.0,
+    ] = DEFAULT_UPLOAD_TIMEOUT,
 ) -> None:
     """Stream meter readings to the server (RecordReadings), with a progress bar for large
     files; repeats of a (meter, time) already stored are counted as duplicates."""

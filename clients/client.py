@@ -56,6 +56,7 @@ __all__ = [
     "DEFAULT_ADDRESS",
     "DEFAULT_TENANT",
     "DEFAULT_TIMEOUT",
+    "DEFAULT_UPLOAD_TIMEOUT",
     "AsyncClient",
     "Client",
     "ResourceNames",
@@ -70,6 +71,8 @@ DEFAULT_TENANT = "default"
 """Tenant used in job, quota and webhook names when the client is given none. It must match
 the tenant of the caller's token (the server checks); "default" is this client's choice for a
 server without authentication."""
+DEFAULT_UPLOAD_TIMEOUT = 600.0
+"""Deadline of a RecordReadings stream, seconds: a large file takes longer than one call."""
 DEFAULT_READINGS_BATCH = 500
 """Readings per message of the RecordReadings stream (well under the 16 MiB message limit)."""
 _MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -1517,9 +1520,10 @@ class Client:
     ) -> t.RecordResult:
         """Stream readings to the server, ``batch_size`` per message; consumed lazily, so a
         generator over a large file works. Idempotent on (meter, read_time) server-side, but
-        not retried here: a consumed iterable cannot be sent again."""
+        not retried here: a consumed iterable cannot be sent again. The deadline defaults to
+        ``DEFAULT_UPLOAD_TIMEOUT`` (10 min) for the whole stream."""
         call = self._calls.record_readings(_chunks(readings, batch_size))
-        return self._unary(call, timeout)
+        return self._unary(call, DEFAULT_UPLOAD_TIMEOUT if timeout is None else timeout)
 
     def batch_record_readings(
         self, readings: Iterable[t.Reading], *, timeout: float | None = None
@@ -2345,7 +2349,8 @@ class AsyncClient:
             messages = _achunks(readings, batch_size)
         else:
             messages = _chunks(readings, batch_size)
-        return self._unary(self._calls.record_readings(messages), timeout)
+        call = self._calls.record_readings(messages)
+        return self._unary(call, DEFAULT_UPLOAD_TIMEOUT if timeout is None else timeout)
 
     def batch_record_readings(
         self, readings: Iterable[t.Reading], *, timeout: float | None = None

@@ -278,6 +278,16 @@ class TestDeadlines:
         # gRPC rounds the deadline up on the wire by a few milliseconds
         assert 1.5 < remaining < 2.6
 
+    def test_uploads_have_their_own_longer_deadline(
+        self, fake_server: Any, fake_client: Client
+    ) -> None:
+        """A readings stream gets the upload deadline (10 min), not the 10 s of a call."""
+        reading = t.Reading(meter="dataCenters/a/meters/m", read_time=datetime.now(UTC))
+        fake_client.record_readings([reading])
+        remaining = fake_server.last("RecordReadings").time_remaining
+        assert remaining is not None
+        assert 590 < remaining < clients.DEFAULT_UPLOAD_TIMEOUT + 1
+
     def test_impossible_timeout_raises_deadline_exceeded(
         self, client: Client, inventory_file: Path
     ) -> None:
