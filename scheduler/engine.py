@@ -86,7 +86,7 @@ from scheduler.optimizer import (
 from scheduler.optimizer.packing import DEFAULT_POLICY as DEFAULT_PACKING
 from scheduler.optimizer.packing import TaskShape
 from scheduler.placement import Placer
-from scheduler.store import JobPage, JobStore
+from scheduler.store import Conflict, JobPage, JobStore
 
 __all__ = ["POLICIES", "BatchReport", "Decision", "Engine", "JobEvent", "PueLookup"]
 
@@ -185,6 +185,9 @@ class BatchReport:
     """Classes after aggregation."""
 
 
+_Write = tuple[list[Job], list[Job], dict[str, JobState], "asyncio.Future[list[int]]"]
+
+
 class _GroupCommit:
     """Group commit: writes that arrive while one transaction is in flight share the next one
     (one fsync for many submissions). Every caller still waits for its own commit."""
@@ -193,16 +196,24 @@ class _GroupCommit:
 
     def __init__(self, store: JobStore) -> None:
         self._store = store
-        self._queue: list[tuple[list[Job], list[Job], asyncio.Future[list[int]]]] = []
+        self._queue: list[_Write] = []
         self._flushing = False
         self._task: asyncio.Future[None] | None = None
         self.transactions = 0
         """Transactions committed (for metrics and benchmarks)."""
+        self.after_commit: Callable[[], None] | None = None
+        """Called after every commit (to tell other replicas)."""
 
-    async def write(self, inserts: list[Job], updates: list[Job]) -> list[int]:
-        """Commit; returns the submission numbers of ``inserts``."""
+    async def write(
+        self,
+        inserts: list[Job],
+        updates: list[Job],
+        expected: dict[str, JobState] | None = None,
+    ) -> list[int]:
+        """Commit; returns the submission numbers of ``inserts``. ``expected``: the state each
+        updated job must still have in the database (else Conflict, and nothing written)."""
         future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
-        self._queue.append((inserts, updates, future))
+        self._queue.append((inserts, updates, expected or {}, future))
         if not self._flushing:
             self._flushing = True
             self._task = asyncio.ensure_future(self._flush())
@@ -217,16 +228,15 @@ class _GroupCommit:
         finally:
             self._flushing = False
 
-    async def _commit(
-        self, batch: list[tuple[list[Job], list[Job], asyncio.Future[list[int]]]]
-    ) -> None:
-        inserts = [j for ins, _, _ in batch for j in ins]
-        updates = [j for _, ups, _ in batch for j in ups]
+    async def _commit(self, batch: list[_Write]) -> None:
+        inserts = [j for ins, _, _, _ in batch for j in ins]
+        updates = [j for _, ups, _, _ in batch for j in ups]
+        expected = {k: v for _, _, exp, _ in batch for k, v in exp.items()}
         try:
-            seqs = await asyncio.to_thread(self._store.write, inserts, updates)
+            seqs = await asyncio.to_thread(self._store.write, inserts, updates, expected)
         except Exception as exc:
             if len(batch) == 1:
-                _settle(batch[0][2], exc=exc)
+                _settle(batch[0][3], exc=exc)
                 return
             # One bad write (a duplicate id) must not fail its neighbours: retry one by one.
             for item in batch:
@@ -234,9 +244,11 @@ class _GroupCommit:
             return
         self.transactions += 1
         at = 0
-        for ins, _, future in batch:
+        for ins, _, _, future in batch:
             _settle(future, result=seqs[at : at + len(ins)])
             at += len(ins)
+        if self.after_commit is not None:
+            self.after_commit()
 
 
 def _settle(
@@ -304,6 +316,11 @@ class Engine:
             pue=pue,
             try_place=self._try_place,
         )
+        self._leader: Callable[[], bool] = lambda: True
+        self._replicated = False
+        self._resync_task: asyncio.Task[None] | None = None
+        self._resync_again = False
+        self._notify_task: asyncio.Future[None] | None = None
         self._drain_scheduled = False
         self._drain_again = False
         self._batch_lock = asyncio.Lock()
@@ -442,6 +459,88 @@ class Engine:
         jobs = self._node_jobs.get(f"{node.data_center}/{node.id}")
         return f"{len(jobs)} jobs hold capacity on it" if jobs else None
 
+    # -- replicas ----------------------------------------------------------------------------
+
+    def enable_replication(self, notify: Callable[[], None], is_leader: Callable[[], bool]) -> None:
+        """Run as one of several replicas: place only while ``is_leader()``, call ``notify``
+        (blocking, run in a thread) after every commit so the others re-read."""
+        self._replicated = True
+        self._leader = is_leader
+        loop_holder = self
+
+        def after_commit() -> None:
+            loop = loop_holder._loop
+            if loop is not None:
+                loop_holder._notify_task = loop.run_in_executor(None, notify)
+
+        self._commit.after_commit = after_commit
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this engine places jobs (always, unless it is one of several replicas)."""
+        return self._leader()
+
+    async def become_leader(self) -> None:
+        """This replica just took the placer lock: catch up with the database, then place."""
+        await self.resync()
+        self._schedule_drain()
+
+    def on_peer_change(self) -> None:
+        """Another replica committed something: re-read the unfinished jobs (coalesced)."""
+        if self._resync_task is not None and not self._resync_task.done():
+            self._resync_again = True
+            return
+        self._resync_task = asyncio.ensure_future(self._resync_loop())
+
+    async def _resync_loop(self) -> None:
+        while True:
+            self._resync_again = False
+            try:
+                await self.resync()
+            except Exception as exc:
+                _log.error("re-reading jobs after a peer's change failed", exc_info=exc)
+            if not self._resync_again:
+                break
+        if self.is_leader:
+            self._schedule_drain()
+
+    async def resync(self) -> None:
+        """Bring the in-memory jobs and ledger in line with the database's unfinished jobs
+        (what other replicas submitted, cancelled or finished; what the placer placed)."""
+        fresh = {j.name: j for j in await asyncio.to_thread(self._store.unfinished)}
+        for name, job in list(self._jobs.items()):
+            if name in self._changing:
+                continue  # our own change is being committed; its end settles it
+            new = fresh.get(name)
+            if new is None:
+                stored = await asyncio.to_thread(self._store.get, job.tenant, job.id)
+                self._unregister(job)
+                self._publish(stored, job.state)
+            elif (new.state, new.placement) != (job.state, job.placement):
+                self._unregister(job)
+                self._register_fresh(new)
+                self._publish(new, job.state)
+            elif new != job:
+                self._jobs[name] = new
+        for name, new in fresh.items():
+            if name not in self._jobs and name not in self._changing:
+                self._register_fresh(new)
+                self._publish(new, None)
+
+    async def _refresh(self, job: Job) -> None:
+        """Replace one in-memory job by its database row (after a Conflict)."""
+        stored = await asyncio.to_thread(self._store.get, job.tenant, job.id)
+        self._unregister(job)
+        if stored.state not in FINISHED_STATES:
+            self._register_fresh(stored)
+        self._publish(stored, job.state)
+
+    def _register_fresh(self, job: Job) -> None:
+        allocs = self._ledger_allocs(job) if job.state in LIVE_STATES else ()
+        if allocs:
+            self.ledger.apply(allocs)
+        self._register(job, allocs)
+
     # -- reads -------------------------------------------------------------------------------
 
     def policies(self) -> list[Policy]:
@@ -449,7 +548,8 @@ class Engine:
 
     async def get(self, tenant: str, job_id: str) -> Job:
         job = self._jobs.get(f"tenants/{tenant}/jobs/{job_id}")
-        if job is not None:
+        # With several replicas memory may lag the database by one notice: read the truth.
+        if job is not None and not self._replicated:
             return job
         return await asyncio.to_thread(self._store.get, tenant, job_id)
 
@@ -547,7 +647,18 @@ class Engine:
 
     async def _submit(self, tenant: str, job_id: str, spec: JobSpec, request_id: str) -> Job:
         now = self._clock()
-        decision = self._decide(tenant, spec, take=True)
+        if self.is_leader:
+            decision = self._decide(tenant, spec, take=True)
+        else:
+            decision = Decision(
+                None,
+                (),
+                Explanation(
+                    policy=spec.policy or self.default_policy,
+                    pending_reason="queued for the active placer (another replica)",
+                    summary="accepted by a standby replica; the active placer places it",
+                ),
+            )
         job = Job(
             tenant=tenant,
             id=job_id,
@@ -567,6 +678,11 @@ class Engine:
             self._end_change([job.name], marker)
             self._unregister(job)
             if isinstance(exc, AlreadyExists):
+                if request_id:
+                    # The same request reached another replica first: answer with its job.
+                    earlier = await asyncio.to_thread(self._store.find_request, tenant, request_id)
+                    if earlier is not None:
+                        return earlier
                 raise AlreadyExists(f"job {job.name} exists") from None
             if isinstance(exc, Exception):
                 _log.error("commit failed", job=job.name, exc_info=exc)
@@ -652,7 +768,9 @@ class Engine:
         finally:
             self._end_change([name], marker)
 
-    async def _finish_now(self, tenant: str, job_id: str, state: JobState, message: str) -> Job:
+    async def _finish_now(
+        self, tenant: str, job_id: str, state: JobState, message: str, *, retried: bool = False
+    ) -> Job:
         name = f"tenants/{tenant}/jobs/{job_id}"
         job = self._jobs.get(name)
         if job is None:
@@ -675,7 +793,15 @@ class Engine:
         else:
             changes["end_time"] = now
         updated = replace(job, **changes)
-        await self._commit.write([], [updated])
+        try:
+            await self._commit.write([], [updated], {name: job.state})
+        except Conflict:
+            if not retried:
+                # Another replica changed the job (placed, cancelled or finished it): read it
+                # again and decide on the fresh state.
+                await self._refresh(job)
+                return await self._finish_now(tenant, job_id, state, message, retried=True)
+            raise
         if state in FINISHED_STATES:
             self._unregister(job)
         else:
@@ -779,7 +905,7 @@ class Engine:
     # -- pending queue -----------------------------------------------------------------------
 
     def _schedule_drain(self) -> None:
-        if self._drain_scheduled or self._loop is None:
+        if self._drain_scheduled or self._loop is None or not self.is_leader:
             return
         if not any(j.state is JobState.PENDING for j in self._jobs.values()):
             return
@@ -820,7 +946,23 @@ class Engine:
         names = [u.name for _, u, _ in placed]
         marker = self._begin_change(names)
         try:
-            await self._commit.write([], [u for _, u, _ in placed])
+            try:
+                await self._commit.write(
+                    [], [u for _, u, _ in placed], dict.fromkeys(names, JobState.PENDING)
+                )
+            except Conflict as conflict:
+                # Another replica cancelled some of them meanwhile: give their capacity back,
+                # commit the others.
+                gone = set(conflict.names)
+                for old, updated, _ in placed:
+                    if updated.name in gone:
+                        self._unregister(updated)
+                        self._register(old, ())
+                placed = [p for p in placed if p[1].name not in gone]
+                await self._commit.write(
+                    [], [u for _, u, _ in placed], {u.name: JobState.PENDING for _, u, _ in placed}
+                )
+                self.on_peer_change()
         except Exception as exc:
             _log.error("commit of placed pending jobs failed; they stay pending", exc_info=exc)
             for old, updated, _ in placed:
@@ -893,6 +1035,11 @@ class Engine:
         """Hand the pending queue to CP-SAT (job classes × data-center/model pools, warm-started
         from the greedy plan), then apply its plan: evict what it evicts (back to PENDING),
         pack what it places; a job that does not pack stays pending for the next round."""
+        if not self.is_leader:
+            raise FailedPrecondition(
+                "this replica is not the active placer; the placer runs batch placement",
+                reason="NOT_ACTIVE_PLACER",
+            )
         async with self._batch_lock:
             built = self._build_problem()
             if built is None:
@@ -1107,7 +1254,9 @@ class Engine:
         if not changed:
             return 0, 0
         try:
-            await self._commit.write([], [new for _, new in changed])
+            await self._commit.write(
+                [], [new for _, new in changed], {new.name: old.state for old, new in changed}
+            )
         except Exception as exc:
             _log.error("commit of the batch plan failed; it is undone", exc_info=exc)
             for old, new in reversed(changed):
@@ -1116,6 +1265,8 @@ class Engine:
                 if allocs:
                     self.ledger.apply(allocs)
                 self._register(old, allocs)
+            if isinstance(exc, Conflict):
+                self.on_peer_change()
             return 0, 0
         for old, new in changed:
             if new.state is JobState.PENDING:

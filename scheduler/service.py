@@ -13,7 +13,14 @@ from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from computenet.errors import FailedPrecondition, FieldViolation, InvalidArgument, Violations
+from computenet import auth
+from computenet.errors import (
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    Violations,
+)
 from computenet.service import (
     decode_page_token,
     encode_page_token,
@@ -330,6 +337,15 @@ def _job_filters(text: str) -> dict[str, str]:
     return out
 
 
+def _check_ids(field: str, *ids: str) -> None:
+    """The ids in a resource name must be AIP-122 ids: refused here, not by the database
+    (PostgreSQL rejects NUL and ids longer than their 63-character columns)."""
+    v = Violations()
+    for value in ids:
+        check_id(v, field, value)
+    v.raise_if_any()
+
+
 def _matches(job: Job, filters: dict[str, str]) -> bool:
     for key, value in filters.items():
         if key == "state" and job.state.name != value:
@@ -359,14 +375,21 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         (tenant,) = parse_name(parent, "tenants/{}", field)
         if tenant == "-":
             if allow_all:
-                return None
+                # Every tenant's jobs: operators only.
+                return auth.visible_tenant(None, what=field)
             raise InvalidArgument(
                 "name a tenant", [FieldViolation(field, "tenants/- is not allowed here")]
             )
-        return tenant
+        _check_ids(field, tenant)
+        # The tenant comes from the caller: a tenant principal may only name its own.
+        return auth.visible_tenant(tenant, what=field)
 
     def _job_name(self, name: str) -> tuple[str, str]:
         tenant, job_id = parse_name(name, "tenants/{}/jobs/{}")
+        _check_ids("name", tenant, job_id)
+        if not auth.owns(tenant):
+            # NOT_FOUND, not PERMISSION_DENIED: another tenant's jobs must not even show they exist.
+            raise NotFound(f"job {name} does not exist")
         return tenant, job_id
 
     @rpc
@@ -430,6 +453,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     async def SetJobState(
         self, request: pb.SetJobStateRequest, context: Any
     ) -> pb.SetJobStateResponse:
+        auth.require_operator()
         tenant, job_id = self._job_name(request.name)
         state = job_state_from_proto(request.state)
         job = await self._engine.set_state(tenant, job_id, state, request.message)
@@ -472,6 +496,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     async def RunBatchPlacement(
         self, request: pb.RunBatchPlacementRequest, context: Any
     ) -> pb.RunBatchPlacementResponse:
+        auth.require_operator()
         limit = (
             request.time_limit.ToTimedelta().total_seconds()
             if request.HasField("time_limit")
@@ -509,6 +534,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         self, request: pb.GetTenantQuotaRequest, context: Any
     ) -> pb.GetTenantQuotaResponse:
         (tenant,) = parse_name(request.name, "tenants/{}/quota")
+        _check_ids("name", tenant)
+        auth.visible_tenant(tenant, what="name")
         quota, usage = self._engine.quota(tenant)
         return pb.GetTenantQuotaResponse(quota=quota_to_proto(quota, usage))
 
@@ -516,7 +543,9 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     async def SetTenantQuota(
         self, request: pb.SetTenantQuotaRequest, context: Any
     ) -> pb.SetTenantQuotaResponse:
+        auth.require_operator()
         (tenant,) = parse_name(request.quota.name, "tenants/{}/quota", "quota.name")
+        _check_ids("quota.name", tenant)
         limits = []
         for i, q in enumerate(request.quota.limits):
             model = q.accelerator_model
@@ -533,6 +562,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     async def ListTenantQuotas(
         self, request: pb.ListTenantQuotasRequest, context: Any
     ) -> pb.ListTenantQuotasResponse:
+        auth.require_operator()
         query = ("quotas",)
         after = decode_page_token(request.page_token, query)
         size = page_size(request.page_size)
@@ -629,6 +659,8 @@ def _webhook_name(name: str, field: str = "name") -> tuple[str, str]:
     check_id(v, field, tenant)
     check_id(v, field, webhook_id)
     v.raise_if_any()
+    if not auth.owns(tenant):
+        raise NotFound(f"webhook {name} does not exist")
     return tenant, webhook_id
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from computenet.errors import AlreadyExists, NotFound
+from computenet.errors import Aborted, AlreadyExists, NotFound
 from scheduler.domain import (
     LIVE_STATES,
     Allocation,
@@ -38,7 +38,15 @@ from scheduler.domain import (
 )
 from scheduler.tables import JobRow, QuotaRow
 
-__all__ = ["JobPage", "JobStore", "job_from_row", "job_to_row"]
+__all__ = ["Conflict", "JobPage", "JobStore", "job_from_row", "job_to_row"]
+
+
+class Conflict(Aborted):
+    """Jobs changed in the database since they were read (by another replica)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        super().__init__(f"jobs changed concurrently: {', '.join(names[:5])}", reason="JOB_STATE")
+        self.names = tuple(names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,18 +344,33 @@ class JobStore:
                 )
             session.commit()
 
-    def write(self, inserts: Sequence[Job], updates: Sequence[Job]) -> list[int]:
-        """Insert and update in ONE transaction (a placement that preempts others)."""
+    def write(
+        self,
+        inserts: Sequence[Job],
+        updates: Sequence[Job],
+        expected: Mapping[str, JobState] | None = None,
+    ) -> list[int]:
+        """Insert and update in ONE transaction. ``expected`` maps job names to the state each
+        row must still be in (another replica may have changed it): if any is not, nothing is
+        written and Aborted names the jobs."""
         rows = [job_to_row(j) for j in inserts]
+        expected = expected or {}
         with self._write_lock, Session(self._engine) as session:
             session.add_all(rows)
+            stale: list[str] = []
             for job in updates:
                 new = job_to_row(job)
-                session.execute(
-                    sa.update(JobRow)
-                    .where(col(JobRow.tenant) == job.tenant, col(JobRow.id) == job.id)
-                    .values(**{k: getattr(new, k) for k in _UPDATABLE})
+                query = sa.update(JobRow).where(
+                    col(JobRow.tenant) == job.tenant, col(JobRow.id) == job.id
                 )
+                if job.name in expected:
+                    query = query.where(col(JobRow.state) == expected[job.name].name)
+                result = session.execute(query.values(**{k: getattr(new, k) for k in _UPDATABLE}))
+                if job.name in expected and result.rowcount == 0:  # type: ignore[attr-defined]
+                    stale.append(job.name)
+            if stale:
+                session.rollback()
+                raise Conflict(stale)
             try:
                 session.commit()
             except IntegrityError as exc:
