@@ -80,6 +80,19 @@ class Config:
     """Webhook deliveries waiting for a worker; more are dropped (and logged)."""
     migrate: bool = True
     """Run the database migrations at start."""
+    telemetry_simulator: bool = True
+    """With ``demo``: simulate the data centers' utility and IT meters from the live load."""
+    telemetry_simulator_interval_seconds: float = 60.0
+    """Seconds between two simulated readings of a meter."""
+    telemetry_simulator_seed: int = 0
+    """Seed of the simulator's weather noise (same seed, same readings)."""
+    telemetry_simulator_backfill_days: float = 30.0
+    """History the simulator fills in at start (15-minute readings), so that the default
+    30-day compliance window is measured from the first minute; 0 for none."""
+    collector_targets: str = ""
+    """YAML file of meter endpoints to scrape (Prometheus or Redfish); empty = no collector."""
+    pue_refresh_seconds: float = 60.0
+    """How often every data center's trailing 24 h measured PUE is recomputed."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Config:

@@ -273,9 +273,8 @@ class PueCache:
 
     ``lookup`` answers (measured PUE, True) when the last computation covered at least
     ``min_coverage`` of the trailing window, else (design PUE, False). Values are recomputed
-    after ingest (at once for a data center not computed in the last ``throttle``, otherwise
-    on the next tick of ``run``) and all of them every ``refresh`` so that the window keeps
-    sliding when readings stop.
+    after ingest (see ``on_ingest``) and all of them every ``refresh`` so that the window
+    keeps sliding when readings stop.
     """
 
     def __init__(
@@ -295,6 +294,7 @@ class PueCache:
         self._values: dict[str, PueResult | None] = {}
         self._computed_at: dict[str, datetime] = {}
         self._dirty: set[str] = set()
+        self._full_done = False
         self._lock = asyncio.Lock()
 
     def lookup(self, dc_id: str, design_pue: float) -> tuple[float, bool]:
@@ -320,6 +320,7 @@ class PueCache:
                 self._values[dc_id] = result
                 self._computed_at[dc_id] = end
             if dc_ids is None:
+                self._full_done = True
                 # Meters deleted since: forget their data centers.
                 for gone in set(self._values) - ids:
                     self._values.pop(gone, None)
@@ -329,13 +330,24 @@ class PueCache:
         window = Window(end - self._window, end)
         return {dc_id: self._telemetry.measured(dc_id, window) for dc_id in ids}
 
+    def _measured(self, dc_id: str) -> bool:
+        value = self._values.get(dc_id)
+        return value is not None and value.coverage >= self._min_coverage
+
     async def on_ingest(self, result: IngestResult) -> None:
-        """An ``Ingest`` listener: recompute the data centers that got new readings."""
+        """An ``Ingest`` listener: recompute the data centers that got new readings.
+
+        A data center still priced at its design PUE is recomputed at once, so the first
+        good day of telemetry reaches the scheduler with the ingest that completes it; one
+        already measured at most once per ``throttle`` (the rest on the next tick of ``run``).
+        """
         now = self._telemetry.now()
         due = {
             dc
             for dc in result.data_centers
-            if dc not in self._computed_at or now - self._computed_at[dc] >= self._throttle
+            if not self._measured(dc)
+            or dc not in self._computed_at
+            or now - self._computed_at[dc] >= self._throttle
         }
         self._dirty |= result.data_centers - due
         if due:
@@ -344,7 +356,8 @@ class PueCache:
     async def run(self, stop: asyncio.Event) -> None:
         """Refresh dirty data centers every ``throttle`` and all of them every ``refresh``."""
         loop = asyncio.get_running_loop()
-        last_full = -math.inf
+        # A full refresh just done (the composition root does one before serving) counts.
+        last_full = loop.time() if self._full_done else -math.inf
         while not stop.is_set():
             try:
                 if loop.time() - last_full >= self._refresh.total_seconds():

@@ -27,10 +27,12 @@ from computenet.v1 import (
 from inventory.document import load_demo
 from inventory.service import InventoryServicer
 from inventory.store import InventoryStore
+from pue.service import TelemetryServicer
 from scheduler.domain import JobState
 from scheduler.engine import Engine
 from scheduler.service import SchedulerServicer
 from scheduler.store import JobStore
+from scheduler.telemetry_runtime import TelemetryRuntime
 from scheduler.webhooks import start_webhooks
 
 __all__ = ["SERVICE_NAMES", "Running", "serve", "start"]
@@ -57,6 +59,7 @@ class Running:
     health: health.HealthServicer
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _on_stop: list[Callable[[], None]] = field(default_factory=list)
+    telemetry: TelemetryRuntime | None = None
 
     @property
     def address(self) -> str:
@@ -69,6 +72,8 @@ class Running:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.telemetry is not None:
+            await self.telemetry.stop()
         for fn in reversed(self._on_stop):
             fn()
         self.engine.dispose()
@@ -83,10 +88,15 @@ async def start(config: Config, *, engine: DbEngine | None = None) -> Running:
     if config.demo and await asyncio.to_thread(inventory.is_empty):
         counts = await asyncio.to_thread(inventory.import_document, load_demo())
         _log.info("demo network loaded", **counts)
-    engine_ = Engine(JobStore(engine), inventory, default_policy=config.default_policy)
+    telemetry = TelemetryRuntime.create(config, engine, inventory)
+    jobs = JobStore(engine)
+    engine_ = Engine(
+        jobs, inventory, default_policy=config.default_policy, pue=telemetry.pue_lookup
+    )
     # Subscribed before the engine starts, so no job change goes unannounced.
     webhooks, dispatcher = await start_webhooks(engine, engine_, config)
     await engine_.start()
+    await telemetry.start(engine_, jobs, inventory)
     tasks: list[asyncio.Task[None]] = [dispatcher]
     if config.batch_interval_seconds > 0:
         tasks.append(asyncio.create_task(_batch_loop(engine_, config), name="batch-placement"))
@@ -101,7 +111,8 @@ async def start(config: Config, *, engine: DbEngine | None = None) -> Running:
         SchedulerServicer(engine_, webhooks=webhooks), server
     )
     telemetry_pb2_grpc.add_TelemetryServiceServicer_to_server(
-        telemetry_pb2_grpc.TelemetryServiceServicer(), server
+        TelemetryServicer(telemetry.telemetry, telemetry.ingest, telemetry.utilization_source),
+        server,
     )
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -120,7 +131,17 @@ async def start(config: Config, *, engine: DbEngine | None = None) -> Running:
         raise OSError(f"cannot bind {config.host}:{config.port}")
     await server.start()
     _log.info("serving", address=f"{config.host}:{port}", database=_redacted(config.database_url))
-    return Running(server, port, config, engine, inventory, engine_, health_servicer, tasks)
+    return Running(
+        server,
+        port,
+        config,
+        engine,
+        inventory,
+        engine_,
+        health_servicer,
+        tasks,
+        telemetry=telemetry,
+    )
 
 
 async def _batch_loop(engine: Engine, config: Config) -> None:
