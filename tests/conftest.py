@@ -81,6 +81,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL of a fresh PostgreSQL schema (skips, or fails in CI, without a server)."""
+    yield from _postgres_schema_url()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A URL of an empty SQLite file, for tests that need only one backend."""
     return f"sqlite:///{tmp_path / 'computenet.db'}"
