@@ -52,6 +52,10 @@ class Snapshot:
     """PUE the scheduler prices energy with, and whether it is measured, by data center."""
     accelerators: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     """(allocated, installed) accelerators by data center."""
+    solver_seconds: float | None = None
+    """Wall time of the last batch solve, if one ran (sets the solver gauge)."""
+    solver_gap: float | None = None
+    """Relative optimality gap of the last batch solve, if it has one (sets the gauge)."""
 
 
 SnapshotSource = Callable[[], Snapshot]
@@ -151,6 +155,10 @@ class Metrics:
     def __init__(self, snapshot: SnapshotSource | None = None) -> None:
         self.registry = CollectorRegistry()
         """The registry ``serve_metrics`` exposes."""
+        self._source = snapshot
+        # Registered first, so a scrape reads the snapshot (and sets the solver gauges from
+        # it) before the gauges themselves are collected.
+        self.registry.register(_SnapshotCollector(self._read if snapshot is not None else None))
         self.rpcs = Counter(
             "computenet_rpc",
             "RPCs finished, by method and status code.",
@@ -171,14 +179,22 @@ class Metrics:
             "Wall time of the last batch CP-SAT solve.",
             registry=self.registry,
         )
-        """Set by the batch optimizer after each run."""
+        """Set from the snapshot's last batch plan at each scrape, or by the batch optimizer."""
         self.solver_gap = Gauge(
             "computenet_batch_solver_gap",
             "Relative gap between the objective and the bound of the last batch solve.",
             registry=self.registry,
         )
-        """Set by the batch optimizer after each run (0 = proven optimal)."""
-        self.registry.register(_SnapshotCollector(snapshot))
+        """Set like ``solver_seconds`` (0 = proven optimal)."""
+
+    def _read(self) -> Snapshot:
+        assert self._source is not None
+        snap = self._source()
+        if snap.solver_seconds is not None:
+            self.solver_seconds.set(snap.solver_seconds)
+        if snap.solver_gap is not None:
+            self.solver_gap.set(snap.solver_gap)
+        return snap
 
     def observe_rpc(self, method: str, code: str, seconds: float) -> None:
         """Count one finished RPC (a ``computenet.service.CallObserver``)."""

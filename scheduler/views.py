@@ -350,9 +350,12 @@ def metrics_snapshot(engine: Engine, pue: PueLookup, also: Iterable[str] = ()) -
         except NotFound:
             continue
     pending = sum(1 for j in engine.jobs_in_memory().values() if j.state is JobState.PENDING)
+    plan = engine.last_batch
     return Snapshot(
         pending_jobs=pending,
         placements=engine.placements,
         pue=values,
         accelerators=accelerators,
+        solver_seconds=plan.wall_seconds if plan is not None else None,
+        solver_gap=plan.gap if plan is not None else None,
     )

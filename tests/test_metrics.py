@@ -65,6 +65,13 @@ class TestMetrics:
         assert got[("computenet_pue", (("basis", "design"), ("data_center", "dc-b")))] == 1.4
         assert got[("computenet_accelerator_utilization", (("data_center", "dc-a"),))] == 0.25
 
+    def test_solver_gauges_follow_the_last_batch(self) -> None:
+        """The snapshot's last batch solve sets the solver gauges in the same scrape."""
+        m = Metrics(lambda: Snapshot(solver_seconds=2.5, solver_gap=0.01))
+        got = samples(m.exposition().decode())
+        assert got[("computenet_batch_solver_seconds", ())] == 2.5
+        assert got[("computenet_batch_solver_gap", ())] == 0.01
+
     def test_failing_snapshot_keeps_the_last_values(self) -> None:
         """A snapshot source that fails does not fail the scrape: the last values stay."""
         calls = iter([Snapshot(pending_jobs=2)])

@@ -305,6 +305,7 @@ class TestOverEngine:
             assert snap.pue["dc-hub"] == (1.2, False)
             assert snap.placements == 2
             assert snap.pending_jobs == 0
+            assert snap.solver_seconds is None  # no batch ran
 
         asyncio.run(body())
 
