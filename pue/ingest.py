@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import structlog
+
 from computenet.errors import FieldViolation, InvalidArgument, Violations
 from pue.domain import Meter, Reading
 from pue.store import InsertResult, TelemetryStore
@@ -47,6 +49,7 @@ EARLIEST_READING = datetime(2000, 1, 1, tzinfo=UTC)
 """Readings before this are refused: an unset timestamp decodes to 1970."""
 
 _MAX_VIOLATIONS = 100
+_log = structlog.get_logger("computenet.ingest")
 _ID = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?\Z")
 _NAME = re.compile(r"^dataCenters/([^/]+)/meters/([^/]+)\Z")
 
@@ -231,9 +234,17 @@ class Ingest:
         )
         if result.accepted:
             for listener in self._listeners:
-                outcome = listener(result)
-                if inspect.isawaitable(outcome):
-                    await outcome
+                # The readings are committed: a listener's failure (say, the PUE cache
+                # hitting a database hiccup) must not turn the call into an error that
+                # makes the sender retry what is stored already.
+                try:
+                    outcome = listener(result)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                except Exception:
+                    _log.exception(
+                        "ingest.listener_failed", data_centers=sorted(result.data_centers)
+                    )
         return result
 
 

@@ -147,3 +147,17 @@ class TestIngest:
             assert info.value.violations[0].field == "readings[0].meter_id"
 
         asyncio.run(body())
+
+    def test_failing_listener_does_not_fail_the_commit(self, engine: Engine) -> None:
+        """A listener that raises is logged; the stored batch is still reported as stored."""
+        store = TelemetryStore(engine)
+        store.create_meter(METERS["fz-it"])
+        ingest = Ingest(store, clock=lambda: NOW)
+
+        def broken(_: IngestResult) -> None:
+            raise RuntimeError("cache down")
+
+        ingest.subscribe(broken)
+        result = asyncio.run(ingest.record([good()]))
+        assert result.accepted == 1
+        assert store.reading_count() == 1
