@@ -22,7 +22,8 @@ OUT_DIR = ROOT / "computenet" / "v1"
 
 def generate(out_root: Path) -> list[Path]:
     """Run protoc (with the .pyi and gRPC plugins) over every .proto into ``out_root``."""
-    protos = sorted(str(p.relative_to(PROTO_DIR)) for p in (PROTO_DIR / "computenet").rglob("*.proto"))
+    sources = (PROTO_DIR / "computenet").rglob("*.proto")
+    protos = sorted(str(p.relative_to(PROTO_DIR)) for p in sources)
     include = Path(protoc.__file__).parent / "_proto"
     args = [
         "protoc",
@@ -35,8 +36,7 @@ def generate(out_root: Path) -> list[Path]:
     ]
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")
-    generated = sorted((out_root / "computenet" / "v1").glob("*.py*"))
-    return generated
+    return sorted((out_root / "computenet" / "v1").glob("*.py*"))
 
 
 def main() -> int:
@@ -49,7 +49,8 @@ def main() -> int:
             stale = [
                 f.name
                 for f in files
-                if not (OUT_DIR / f.name).exists() or not filecmp.cmp(f, OUT_DIR / f.name, shallow=False)
+                if not (OUT_DIR / f.name).exists()
+                or not filecmp.cmp(f, OUT_DIR / f.name, shallow=False)
             ]
             extra = sorted(
                 p.name for p in OUT_DIR.glob("*_pb2*.py*") if p.name not in {f.name for f in files}

@@ -8,10 +8,10 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import computenet.tables  # noqa: F401
 import inventory.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 import pue.tables  # noqa: F401
 import scheduler.tables  # noqa: F401
-import computenet.tables  # noqa: F401
 
 target_metadata = SQLModel.metadata
 
