@@ -61,7 +61,8 @@ class TestMeters:
 
     def test_list_pages_and_filters(self, store: TelemetryStore) -> None:
         """Pages of one follow the ids in order and end; a metering_point filter narrows."""
-        seen, after = [], None
+        seen: list[str] = []
+        after: tuple[str, ...] | None = None
         while True:
             page = store.list_meters(page_size=1, after=after)
             assert page.total_size == 3
