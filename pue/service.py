@@ -15,6 +15,7 @@ from typing import cast
 
 import grpc
 
+from computenet import auth
 from computenet.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from computenet.service import (
     decode_page_token,
@@ -266,6 +267,7 @@ class TelemetryServicer(pb_grpc.TelemetryServiceServicer):
     async def CreateMeter(
         self, request: pb.CreateMeterRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateMeterResponse:
+        auth.require_operator()
         (dc,) = _id(request.parent, "dataCenters/{}", "parent")
         if not _ID.match(request.meter_id):
             raise InvalidArgument(
@@ -318,6 +320,7 @@ class TelemetryServicer(pb_grpc.TelemetryServiceServicer):
     async def DeleteMeter(
         self, request: pb.DeleteMeterRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeleteMeterResponse:
+        auth.require_operator()
         meter = await self._meter(request.name)
         await asyncio.to_thread(self._store.delete_meter, meter.id)
         return pb.DeleteMeterResponse()
@@ -328,6 +331,7 @@ class TelemetryServicer(pb_grpc.TelemetryServiceServicer):
         request_iterator: AsyncIterator[pb.RecordReadingsRequest],
         context: grpc.aio.ServicerContext,
     ) -> pb.RecordReadingsResponse:
+        auth.require_operator()
         # The whole stream is one batch (all or nothing), indexed across its messages.
         items: list[IncomingReading] = []
         async for message in request_iterator:
@@ -349,6 +353,7 @@ class TelemetryServicer(pb_grpc.TelemetryServiceServicer):
     async def BatchRecordReadings(
         self, request: pb.BatchRecordReadingsRequest, context: grpc.aio.ServicerContext
     ) -> pb.BatchRecordReadingsResponse:
+        auth.require_operator()
         result = await self._ingest.record([reading_from_proto(r) for r in request.readings])
         return pb.BatchRecordReadingsResponse(
             accepted=result.accepted, duplicates=result.duplicates
@@ -405,6 +410,7 @@ class TelemetryServicer(pb_grpc.TelemetryServiceServicer):
     async def GetUtilization(
         self, request: pb.GetUtilizationRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetUtilizationResponse:
+        auth.require_operator()
         group = _GROUPS.get(request.group_by)
         if group is None:
             raise InvalidArgument(
