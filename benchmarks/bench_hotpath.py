@@ -13,10 +13,11 @@ Run from the repository root:
 Servers run in their own processes (the echo server, then a computenet server per database),
 so the client and the server do not share one GIL; each client level is a closed loop of N
 grpc.aio coroutines on one channel. Jobs are shares of one accelerator (or one whole one), so
-thousands fit before the network fills. ``--profile`` runs one more SubmitJob level with
-cProfile enabled in the server's event-loop thread and prints the top hotspots (the figures
-of that level are not reported: the profiler slows the server). Progress lines go to stderr,
-results to stdout. This is a benchmark, not a test.
+thousands fit before the network fills. ``--profile`` runs two more SubmitJob levels on SQLite
+at the top concurrency, one under a wall-clock sampler of every server thread, one under
+cProfile (event-loop thread only), and prints the top hotspots; their throughput is not
+reported, as profiling slows the server. Progress lines go to stderr, results to stdout.
+This is a benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -317,6 +320,111 @@ async def _run_echo(ready_file: Path) -> None:
     await server.stop(1.0)
 
 
+class _ThreadSampler:
+    """A wall-clock sampler of every thread's stack, like py-spy's: cProfile sees only the
+    thread that enabled it, and charges the time a thread waits for the GIL (held by the
+    commit thread) to whatever that thread runs when it gets it back."""
+
+    def __init__(self, interval: float = 0.001) -> None:
+        self._interval = interval
+        self._switch = 0.005
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+        self.samples: Counter[str] = Counter()
+        """Samples per thread role."""
+        self.idle: Counter[str] = Counter()
+        """Samples per role in which the thread waited for work."""
+        self.leaf: dict[str, Counter[str]] = defaultdict(Counter)
+        """Per role: the innermost Python function (own time)."""
+        self.inclusive: dict[str, Counter[str]] = defaultdict(Counter)
+        """Per role: every function on the stack, once per sample (time under it)."""
+
+    def start(self) -> None:
+        # The sampler sees other threads only when it holds the GIL. With the default 5 ms
+        # switch interval it would mostly get it where a thread gives it up of its own accord
+        # (SQLite, os.urandom), over-counting those calls; forcing switches every 50 us makes
+        # the moments it samples nearly uniform in time.
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(5e-5)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        sys.setswitchinterval(self._switch)
+
+    def _run(self) -> None:
+        me = threading.get_ident()
+        main = threading.main_thread().ident
+        while not self._stop.wait(self._interval):
+            names = {t.ident: t.name for t in threading.enumerate()}
+            for ident, frame in sys._current_frames().items():
+                if ident == me:
+                    continue
+                name = names.get(ident, "")
+                if ident == main:
+                    role = "event loop (main thread)"
+                elif name.startswith("asyncio_"):
+                    role = "asyncio.to_thread workers (database calls)"
+                else:
+                    role = "other threads"
+                codes = []
+                f: Any = frame
+                while f is not None:
+                    codes.append(f.f_code)
+                    f = f.f_back
+                self.samples[role] += 1
+                top = codes[0]
+                # Idle: the loop in select(), a worker waiting for a job, a thread whose whole
+                # body is native code (grpc's poller) that Python cannot see into.
+                if (
+                    (top.co_name == "select" and "selectors" in top.co_filename)
+                    or (top.co_name in {"_worker", "wait"} and "python3" in top.co_filename)
+                    or (top.co_name == "run" and top.co_filename.endswith("threading.py"))
+                ):
+                    self.idle[role] += 1
+                    continue
+                self.leaf[role][_where(top)] += 1
+                for name in {_where(c) for c in codes}:
+                    self.inclusive[role][name] += 1
+
+    def report(self, top: int) -> str:
+        out = io.StringIO()
+        for role in sorted(self.samples):
+            n = self.samples[role]
+            busy = n - self.idle[role]
+            out.write(
+                f"== {role}: {n:,} samples, busy {busy / n:.0%} (idle or in opaque native code "
+                f"{self.idle[role] / n:.0%})\n"
+            )
+            if not busy:
+                continue
+            out.write("   own time (innermost Python function), share of busy samples:\n")
+            for name, k in self.leaf[role].most_common(top):
+                out.write(f"   {k / busy:6.1%}  {name}\n")
+            out.write("   under (function anywhere on the stack), computenet code only:\n")
+            mine = [
+                (name, k)
+                for name, k in self.inclusive[role].most_common()
+                if name.split(":", 1)[0].split("/")[0] in _PROJECT_PACKAGES
+            ]
+            for name, k in mine[:top]:
+                out.write(f"   {k / busy:6.1%}  {name}\n")
+        return out.getvalue()
+
+
+_PROJECT_PACKAGES = frozenset({"computenet", "inventory", "pue", "scheduler", "clients"})
+
+
+def _where(code: Any) -> str:
+    path = Path(code.co_filename)
+    try:
+        shown = str(path.resolve().relative_to(_ROOT))
+    except ValueError:
+        shown = "/".join(path.parts[-2:])
+    return f"{shown}:{code.co_firstlineno}({code.co_name})"
+
+
 def _run_computenet(ready_file: Path, url: str, log_level: str, profile_file: Path) -> None:
     from computenet.logging import configure_logging
     from scheduler.server import Running, serve
@@ -330,19 +438,35 @@ def _run_computenet(ready_file: Path, url: str, log_level: str, profile_file: Pa
         telemetry_simulator_backfill_days=0.0,
     )
     configure_logging(config.log_level, config.log_json)
-    profiler = cProfile.Profile()
     started: list[Running] = []
+    active: list[cProfile.Profile | _ThreadSampler] = []
+    mode_file = profile_file.with_suffix(".mode")
+
+    def start_profile() -> None:
+        if mode_file.read_text().strip() == "cprofile":
+            profiler = cProfile.Profile()
+            # cProfile follows the thread that enables it: the event loop's.
+            profiler.enable()
+            active.append(profiler)
+        else:
+            sampler = _ThreadSampler()
+            sampler.start()
+            active.append(sampler)
 
     def stop_profile() -> None:
-        profiler.disable()
-        profiler.dump_stats(str(profile_file))
+        what = active.pop()
+        if isinstance(what, cProfile.Profile):
+            what.disable()
+            what.dump_stats(str(profile_file))
+        else:
+            what.stop()
+            profile_file.with_suffix(".txt").write_text(what.report(25))
         _write_json(profile_file.with_suffix(".done"), {})
 
     def ready(running: Running) -> None:
         started.append(running)
         loop = asyncio.get_running_loop()
-        # cProfile follows the thread that enables it: the event loop's, where placement runs.
-        loop.add_signal_handler(signal.SIGUSR1, profiler.enable)
+        loop.add_signal_handler(signal.SIGUSR1, start_profile)
         loop.add_signal_handler(signal.SIGUSR2, stop_profile)
         _write_json(ready_file, {"port": running.port})
 
@@ -517,9 +641,15 @@ async def _echo_levels(
 
 
 def _submit_requests(doc: InventoryDocument) -> list[pb.SubmitJobRequest]:
+    return _submit_requests_for(bench_specs(doc))
+
+
+def _submit_requests_for(specs: Sequence[JobSpec]) -> list[pb.SubmitJobRequest]:
     return [
-        pb.SubmitJobRequest(parent=f"tenants/{tenant}", spec=spec_to_proto(spec))
-        for tenant, spec in zip(itertools.cycle(_TENANTS), bench_specs(doc))
+        pb.SubmitJobRequest(
+            parent=f"tenants/{tenant}", spec=spec_to_proto(spec), request_id=uuid.uuid4().hex
+        )
+        for tenant, spec in zip(itertools.cycle(_TENANTS), specs)
     ]
 
 
@@ -570,7 +700,12 @@ class _Network:
 
 
 async def _inprocess(
-    net: _Network, workdir: Path, seconds: float, concurrency: int, samples: list[Job]
+    net: _Network,
+    workdir: Path,
+    seconds: float,
+    concurrency: int,
+    samples: list[Job],
+    steps: list[LoadResult],
 ) -> list[LoadResult]:
     url = f"sqlite:///{workdir / f'inproc-{net.name}.db'}"
     _progress(f"in-process {net.name}: importing {len(net.doc.nodes):,} nodes into SQLite")
@@ -595,13 +730,87 @@ async def _inprocess(
                     with_request_id,
                 )
             )
-        samples += [j for j in sched.jobs_in_memory().values() if j.placement is not None][:64]
+        placed = [j for j in sched.jobs_in_memory().values() if j.placement is not None]
+        samples += placed[:64]
+        steps += _step_costs(sched, specs, placed[:64], net.name, seconds)
     finally:
         engine.dispose()
     for r in out:
         _progress(
             f"{r.label}: {r.placed_rate:,.0f} placements/s ({r.rate:,.0f} calls/s), "
             f"p50 {r.p50_ms:.3f} ms, p99 {r.p99_ms:.3f} ms"
+        )
+    return out
+
+
+def _timed(label: str, fn: Callable[[int], object], seconds: float) -> LoadResult:
+    """Call ``fn(i)`` for i = 0, 1, ... for about ``seconds`` (at least 50 calls)."""
+    latencies: list[float] = []
+    timed = 0.0
+    while timed < seconds or len(latencies) < 50:
+        t0 = time.perf_counter()
+        fn(len(latencies))
+        dt = time.perf_counter() - t0
+        timed += dt
+        latencies.append(dt)
+    n = len(latencies)
+    return LoadResult(
+        label,
+        1,
+        n,
+        n,
+        0,
+        timed,
+        _percentile(latencies, 0.5) * 1000,
+        _percentile(latencies, 0.99) * 1000,
+    )
+
+
+def _step_costs(
+    sched: Engine, specs: Sequence[JobSpec], placed: Sequence[Job], network: str, seconds: float
+) -> list[LoadResult]:
+    """What each CPU step of one SubmitJob costs alone, on one thread: the parts the event
+    loop runs per call, and the row building the commit thread runs per job."""
+    from scheduler.service import job_to_proto, spec_from_proto
+    from scheduler.store import job_to_row
+
+    if not placed:
+        return []
+    each = max(seconds / 8, 0.05)
+    wire = [r.SerializeToString() for r in _submit_requests_for(specs)]
+    tenants = list(itertools.islice(itertools.cycle(_TENANTS), len(specs)))
+
+    def decode(i: int) -> object:
+        return spec_from_proto(pb.SubmitJobRequest.FromString(wire[i % len(wire)]).spec)
+
+    def check(i: int) -> object:
+        sched._check_spec(specs[i % len(specs)])
+        return None
+
+    def decide(i: int) -> object:
+        decision = sched._decide(tenants[i % len(specs)], specs[i % len(specs)], take=True)
+        if decision.allocations:
+            sched.ledger.release(decision.allocations)  # timed too: a few microseconds
+        return decision
+
+    def encode(i: int) -> object:
+        job = placed[i % len(placed)]
+        return pb.SubmitJobResponse(job=job_to_proto(job)).SerializeToString()
+
+    def row(i: int) -> object:
+        return job_to_row(placed[i % len(placed)])
+
+    out = [
+        _timed(f"decode request + spec_from_proto ({network})", decode, each),
+        _timed(f"Engine._check_spec ({network})", check, each),
+        _timed(f"Engine._decide + release ({network})", decide, each),
+        _timed(f"job_to_proto + serialize response ({network})", encode, each),
+        _timed(f"job_to_row, commit thread ({network})", row, each),
+        _timed("uuid.uuid4().hex", lambda i: uuid.uuid4().hex, each),
+    ]
+    for r in out:
+        _progress(
+            f"step {r.label}: p50 {r.p50_ms * 1000:.1f} us, mean {r.seconds / r.calls * 1e6:.1f} us"
         )
     return out
 
@@ -747,13 +956,19 @@ def _profile_report(path: Path, top: int) -> str:
 
 
 async def _profiled_level(
-    child: _Child, concurrency: int, seconds: float, doc: InventoryDocument, top: int
+    child: _Child, mode: str, concurrency: int, seconds: float, doc: InventoryDocument, top: int
 ) -> str:
+    """One more SubmitJob level with the server profiled (``sample`` or ``cprofile``)."""
     profile = child.ready_file.with_name("profile.prof")
     done = profile.with_suffix(".done")
+    done.unlink(missing_ok=True)
+    profile.with_suffix(".mode").write_text(mode)
     child.signal(signal.SIGUSR1)
     await asyncio.sleep(0.2)
-    await _submit_levels("SubmitJob (profiled)", child.port, [concurrency], seconds, 0.2, doc)
+    # Longer than a measured level: the sampler gets the GIL only so often.
+    await _submit_levels(
+        f"SubmitJob ({mode})", child.port, [concurrency], max(seconds, 5.0), 0.2, doc
+    )
     child.signal(signal.SIGUSR2)
     for _ in range(300):  # the child writes the file: no event to wait on across processes
         if done.exists():
@@ -761,7 +976,9 @@ async def _profiled_level(
         await asyncio.sleep(0.1)
     else:
         return "profile not written in time"
-    return _profile_report(profile, top)
+    if mode == "cprofile":
+        return _profile_report(profile, top)
+    return profile.with_suffix(".txt").read_text()
 
 
 # --------------------------------------------------------------------------- report
@@ -869,7 +1086,7 @@ async def _run(args: argparse.Namespace, workdir: Path) -> int:
     echo: list[LoadResult] = []
     submit: dict[str, list[LoadResult]] = {}
     inproc: list[LoadResult] = []
-    profile_text = ""
+    profiles: dict[str, str] = {}
     server_stats: dict[str, dict[str, Any]] = {}
     if not args.skip_grpc:
         payload = _submit_requests(grpc_doc)[0].SerializeToString()
@@ -903,19 +1120,26 @@ async def _run(args: argparse.Namespace, workdir: Path) -> int:
                         label, child.port, args.levels, args.seconds, args.warmup, grpc_doc
                     )
                     if args.profile and name == "SQLite":
-                        _progress("profiling SubmitJob in the server (cProfile)")
-                        profile_text = await _profiled_level(
-                            child, max(args.levels), args.seconds, grpc_doc, args.profile_top
-                        )
+                        for mode in ("sample", "cprofile"):
+                            _progress(f"profiling SubmitJob in the server ({mode})")
+                            profiles[mode] = await _profiled_level(
+                                child,
+                                mode,
+                                max(args.levels),
+                                args.seconds,
+                                grpc_doc,
+                                args.profile_top,
+                            )
                 finally:
                     server_stats[name] = child.stop()
                 _progress(f"{name} server stats: {server_stats[name]}")
     store: list[LoadResult] = []
+    steps: list[LoadResult] = []
     if not args.skip_inprocess:
         concurrency = max(args.levels)
         samples: list[Job] = []
         for net in (_Network("demo", demo), _Network("synthetic", synthetic)):
-            inproc += await _inprocess(net, workdir, args.seconds, concurrency, samples)
+            inproc += await _inprocess(net, workdir, args.seconds, concurrency, samples, steps)
         if samples:
             store += _store_costs(
                 "SQLite", f"sqlite:///{workdir / 'inproc-demo.db'}", samples, args.seconds
@@ -943,6 +1167,17 @@ async def _run(args: argparse.Namespace, workdir: Path) -> int:
     if inproc:
         print(f"\n-- in-process (no RPC; Engine.submit at concurrency {max(args.levels)})")
         print(_table(inproc, None))
+    if steps:
+        print("\n-- CPU cost of each step of one SubmitJob alone (one thread, no contention)")
+        head = f"{'step':<62} {'calls':>8} {'mean us':>9} {'p50 us':>9} {'p99 us':>9}"
+        print(head)
+        print("-" * len(head))
+        for r in steps:
+            mean = r.seconds / r.calls * 1e6
+            print(
+                f"{r.label:<62} {r.calls:>8,} {mean:>9.1f} {r.p50_ms * 1000:>9.1f} "
+                f"{r.p99_ms * 1000:>9.1f}"
+            )
     if store:
         print(
             "\n-- the database side of a submission (one thread, no event loop; placed/s = jobs/s)"
@@ -951,18 +1186,29 @@ async def _run(args: argparse.Namespace, workdir: Path) -> int:
     print("\n-- targets")
     for line in _verdicts(echo, submit.get("SQLite", []), inproc, len(synthetic.nodes)):
         print(line)
-    if profile_text:
-        print("\n-- profile of SubmitJob in the server's event-loop thread (cProfile)")
-        print(profile_text)
+    if profiles:
+        print(
+            f"\n-- where SubmitJob time goes in the server, SQLite, c={max(args.levels)}: "
+            "wall-clock samples of every thread"
+        )
+        print(profiles.get("sample", ""))
+        print("-- the same under cProfile (event-loop thread only; GIL waits land on the caller)")
+        print(profiles.get("cprofile", ""))
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         results = [
             {**{k: getattr(r, k) for k in LoadResult.__slots__}, "rate": r.rate}
-            for r in [*echo, *(r for rs in submit.values() for r in rs), *inproc, *store]
+            for r in [
+                *echo,
+                *(r for rs in submit.values() for r in rs),
+                *inproc,
+                *store,
+                *steps,
+            ]
         ]
         (args.out / "bench_hotpath.json").write_text(json.dumps(results, indent=1))
-        if profile_text:
-            (args.out / "bench_hotpath_profile.txt").write_text(profile_text)
+        if profiles:
+            (args.out / "bench_hotpath_profile.txt").write_text("\n".join(profiles.values()))
             prof = workdir / "profile.prof"
             if prof.exists():
                 (args.out / "bench_hotpath_server.prof").write_bytes(prof.read_bytes())

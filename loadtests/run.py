@@ -303,6 +303,7 @@ def _run(args: argparse.Namespace, workdir: Path) -> int:
             "--database-url",
             url,
             "--demo",
+            "--no-auth",  # its own development server: the users act for any tenant
             "--log-level",
             args.log_level,
         ]
