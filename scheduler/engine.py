@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-import uuid
+import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -316,6 +316,9 @@ class Engine:
             pue=pue,
             try_place=self._try_place,
         )
+        # Job ids need to be unique, not secret: a seeded PRNG avoids an os.urandom (a GIL
+        # round trip) per submission.
+        self._ids = random.Random()
         self._leader: Callable[[], bool] = lambda: True
         self._replicated = False
         self._resync_task: asyncio.Task[None] | None = None
@@ -607,7 +610,7 @@ class Engine:
             earlier = await self._replay(key)
             if earlier is not None:
                 return earlier
-        job_id = job_id or f"job-{uuid.uuid4().hex[:16]}"
+        job_id = job_id or f"job-{self._ids.getrandbits(64):016x}"
         name = f"tenants/{tenant}/jobs/{job_id}"
         if name in self._jobs:
             raise AlreadyExists(f"job {name} exists")
@@ -631,12 +634,9 @@ class Engine:
                 self._inflight.pop(key, None)
 
     async def _replay(self, key: tuple[str, str]) -> Job | None:
-        if key not in self._inflight and key not in self._requests:
-            stored = await asyncio.to_thread(self._store.find_request, *key)
-            if stored is not None:
-                return stored
-        # Looked at after the database lookup: a submission with this key may have begun
-        # while it ran, and the caller registers its own only if none is found here.
+        # Memory knows every unfinished job's request_id. A retry of a finished job (or of one
+        # another replica took) is caught by the database's unique (tenant, request_id) key at
+        # insert, which answers with the stored job: no database round trip on the hot path.
         inflight = self._inflight.get(key)
         if inflight is not None:
             return await asyncio.shield(inflight)

@@ -275,6 +275,12 @@ def job_to_row(job: Job) -> JobRow:
     )
 
 
+def _insert_values(job: Job) -> dict[str, Any]:
+    """Column values of a new job's row (``seq`` left to the database)."""
+    row = job_to_row(job)
+    return {c: getattr(row, c) for c in _COLUMNS}
+
+
 def job_from_row(row: JobRow) -> Job:
     """The job of a row."""
     return Job(
@@ -294,6 +300,8 @@ def job_from_row(row: JobRow) -> Job:
         seq=row.seq or 0,
     )
 
+
+_COLUMNS = tuple(c.name for c in JobRow.__table__.columns if c.name != "seq")  # type: ignore[attr-defined]
 
 _UPDATABLE = (
     "state",
@@ -353,10 +361,24 @@ class JobStore:
         """Insert and update in ONE transaction. ``expected`` maps job names to the state each
         row must still be in (another replica may have changed it): if any is not, nothing is
         written and Aborted names the jobs."""
-        rows = [job_to_row(j) for j in inserts]
+        rows = [_insert_values(j) for j in inserts]
         expected = expected or {}
         with self._write_lock, Session(self._engine) as session:
-            session.add_all(rows)
+            seqs: list[int] = []
+            if rows:
+                # Core, not ORM objects: the hot path writes many small rows (group commit).
+                table = JobRow.__table__
+                try:
+                    result = session.execute(
+                        sa.insert(table).returning(table.c.seq, sort_by_parameter_order=True),  # type: ignore[attr-defined]
+                        rows,
+                    )
+                except IntegrityError as exc:
+                    session.rollback()
+                    raise AlreadyExists(
+                        f"a job with that id or request_id exists: {exc.orig}"
+                    ) from exc
+                seqs = [int(r[0]) for r in result]
             stale: list[str] = []
             for job in updates:
                 new = job_to_row(job)
@@ -376,7 +398,7 @@ class JobStore:
             except IntegrityError as exc:
                 session.rollback()
                 raise AlreadyExists(f"a job with that id or request_id exists: {exc.orig}") from exc
-            return [int(r.seq or 0) for r in rows]
+            return seqs
 
     def get(self, tenant: str, job_id: str) -> Job:
         with Session(self._engine) as session:
