@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -198,6 +198,7 @@ class _Dc:
     """The arrays of one data center; rows of removed nodes are retired and reused."""
 
     __slots__ = (
+        "_view",
         "cap_cpu",
         "cap_mem",
         "free_cpu",
@@ -213,7 +214,6 @@ class _Dc:
         "used_cpu",
         "used_mem",
         "used_milli",
-        "_view",
     )
 
     def __init__(self, name: str, index: int, width: int) -> None:
@@ -239,7 +239,7 @@ class _Dc:
 
     def grow(self, capacity: int, width: int) -> None:
         """Reallocate to at least ``capacity`` rows and ``width`` slots, keeping contents."""
-        old = (
+        old: tuple[npt.NDArray[Any], ...] = (
             self.free_milli,
             self.used_milli,
             self.free_cpu,
@@ -255,20 +255,17 @@ class _Dc:
         self._alloc(capacity, width)
         self.free_milli[:n, :w] = old[0][:n]
         self.used_milli[:n, :w] = old[1][:n]
-        for new, prev in zip(
-            (
-                self.free_cpu,
-                self.free_mem,
-                self.used_cpu,
-                self.used_mem,
-                self.cap_cpu,
-                self.cap_mem,
-                self.model,
-                self.n_slots,
-            ),
-            old[2:],
-            strict=True,
-        ):
+        new_arrays: tuple[npt.NDArray[Any], ...] = (
+            self.free_cpu,
+            self.free_mem,
+            self.used_cpu,
+            self.used_mem,
+            self.cap_cpu,
+            self.cap_mem,
+            self.model,
+            self.n_slots,
+        )
+        for new, prev in zip(new_arrays, old[2:], strict=True):
             new[:n] = prev[:n]
         self._view = None
 
@@ -276,7 +273,7 @@ class _Dc:
         """Read-only views of the live rows (cached until the shape of the arrays changes)."""
         if self._view is None:
             n = self.rows
-            parts = [
+            parts: list[npt.NDArray[Any]] = [
                 self.free_milli[:n],
                 self.free_cpu[:n],
                 self.free_mem[:n],
@@ -287,7 +284,7 @@ class _Dc:
             ]
             for p in parts:
                 p.flags.writeable = False
-            self._view = NodeArrays(*parts)  # type: ignore[arg-type]
+            self._view = NodeArrays(*parts)
         return self._view
 
 
