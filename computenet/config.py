@@ -80,6 +80,20 @@ class Config:
     """Webhook deliveries waiting for a worker; more are dropped (and logged)."""
     migrate: bool = True
     """Run the database migrations at start."""
+    auth: bool = False
+    """Require a bearer token on every call but health and reflection. Off, every caller is
+    an admin: for a single-user development server only (``computenet serve`` turns it on
+    unless ``--demo``)."""
+    rate_limit_per_second: float = 0.0
+    """Calls per second allowed per tenant (or principal) on average; 0 = no limit."""
+    rate_limit_burst: float = 100.0
+    """Calls a tenant may make at once before the rate limit applies."""
+    tls_cert_file: str = ""
+    """PEM server certificate; with ``tls_key_file`` the server speaks TLS only."""
+    tls_key_file: str = ""
+    """PEM private key of the server certificate."""
+    tls_client_ca_file: str = ""
+    """PEM CA bundle; when set, clients must present a certificate it signed (mTLS)."""
     telemetry_simulator: bool = True
     """With ``demo``: simulate the data centers' utility and IT meters from the live load."""
     telemetry_simulator_interval_seconds: float = 60.0

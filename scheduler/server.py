@@ -7,6 +7,7 @@ import asyncio
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 import structlog
@@ -15,7 +16,9 @@ from grpc_reflection.v1alpha import reflection
 from sqlalchemy.engine import Engine as DbEngine
 
 from computenet import db
+from computenet.auth import TokenStore
 from computenet.config import Config
+from computenet.service import AuthInterceptor, RateLimiter
 from computenet.v1 import (
     inventory_pb2,
     inventory_pb2_grpc,
@@ -30,6 +33,7 @@ from inventory.store import InventoryStore
 from pue.service import TelemetryServicer
 from scheduler.domain import JobState
 from scheduler.engine import Engine
+from scheduler.replication import Coordinator
 from scheduler.service import SchedulerServicer
 from scheduler.store import JobStore
 from scheduler.telemetry_runtime import TelemetryRuntime
@@ -60,6 +64,7 @@ class Running:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _on_stop: list[Callable[[], None]] = field(default_factory=list)
     telemetry: TelemetryRuntime | None = None
+    coordinator: Coordinator | None = None
 
     @property
     def address(self) -> str:
@@ -72,6 +77,8 @@ class Running:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.coordinator is not None:
+            await self.coordinator.stop()
         if self.telemetry is not None:
             await self.telemetry.stop()
         for fn in reversed(self._on_stop):
@@ -93,9 +100,18 @@ async def start(config: Config, *, engine: DbEngine | None = None) -> Running:
     engine_ = Engine(
         jobs, inventory, default_policy=config.default_policy, pue=telemetry.pue_lookup
     )
+    coordinator: Coordinator | None = None
+    if not db.is_sqlite(engine):
+        # Several replicas may share this database: one places, all accept and serve reads.
+        coordinator = Coordinator(
+            config.database_url, on_leader=engine_.become_leader, on_change=engine_.on_peer_change
+        )
+        engine_.enable_replication(coordinator.notify, lambda: coordinator.is_leader)
     # Subscribed before the engine starts, so no job change goes unannounced.
     webhooks, dispatcher = await start_webhooks(engine, engine_, config)
     await engine_.start()
+    if coordinator is not None:
+        await coordinator.start()
     await telemetry.start(engine_, jobs, inventory)
     tasks: list[asyncio.Task[None]] = [dispatcher]
     if config.batch_interval_seconds > 0:
@@ -105,7 +121,19 @@ async def start(config: Config, *, engine: DbEngine | None = None) -> Running:
         ("grpc.max_send_message_length", config.max_message_bytes),
         ("grpc.max_receive_message_length", config.max_message_bytes),
     ]
-    server = grpc.aio.server(options=options, maximum_concurrent_rpcs=config.max_concurrent_rpcs)
+    tokens = TokenStore(engine) if config.auth else None
+    limiter = (
+        RateLimiter(config.rate_limit_per_second, config.rate_limit_burst)
+        if config.rate_limit_per_second > 0
+        else None
+    )
+    if not config.auth:
+        _log.warning("authentication is off: every caller is an admin (development only)")
+    server = grpc.aio.server(
+        options=options,
+        maximum_concurrent_rpcs=config.max_concurrent_rpcs,
+        interceptors=[AuthInterceptor(tokens, limiter)],
+    )
     inventory_pb2_grpc.add_InventoryServiceServicer_to_server(InventoryServicer(inventory), server)
     scheduler_pb2_grpc.add_SchedulerServiceServicer_to_server(
         SchedulerServicer(engine_, webhooks=webhooks), server
@@ -126,7 +154,13 @@ async def start(config: Config, *, engine: DbEngine | None = None) -> Running:
         ),
         server,
     )
-    port = server.add_insecure_port(f"{config.host}:{config.port}")
+    address = f"{config.host}:{config.port}"
+    credentials = _server_credentials(config)
+    port = (
+        server.add_secure_port(address, credentials)
+        if credentials is not None
+        else server.add_insecure_port(address)
+    )
     if port == 0:
         raise OSError(f"cannot bind {config.host}:{config.port}")
     await server.start()
@@ -141,6 +175,23 @@ async def start(config: Config, *, engine: DbEngine | None = None) -> Running:
         health_servicer,
         tasks,
         telemetry=telemetry,
+        coordinator=coordinator,
+    )
+
+
+def _server_credentials(config: Config) -> grpc.ServerCredentials | None:
+    """TLS (and mTLS with a client CA) from the configured PEM files, or None for plaintext."""
+    if not config.tls_cert_file and not config.tls_key_file:
+        if config.tls_client_ca_file:
+            raise ValueError("tls_client_ca_file needs tls_cert_file and tls_key_file")
+        return None
+    if not (config.tls_cert_file and config.tls_key_file):
+        raise ValueError("TLS needs both tls_cert_file and tls_key_file")
+    cert = Path(config.tls_cert_file).read_bytes()
+    key = Path(config.tls_key_file).read_bytes()
+    ca = Path(config.tls_client_ca_file).read_bytes() if config.tls_client_ca_file else None
+    return grpc.ssl_server_credentials(
+        [(key, cert)], root_certificates=ca, require_client_auth=ca is not None
     )
 
 
@@ -148,7 +199,9 @@ async def _batch_loop(engine: Engine, config: Config) -> None:
     """Run the batch optimizer over the pending queue every interval while jobs wait."""
     while True:
         await asyncio.sleep(config.batch_interval_seconds)
-        if not any(j.state is JobState.PENDING for j in engine.unfinished()):
+        if not engine.is_leader or not any(
+            j.state is JobState.PENDING for j in engine.unfinished()
+        ):
             continue
         try:
             await engine.run_batch(time_limit=config.batch_time_limit_seconds)
