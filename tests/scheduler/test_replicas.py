@@ -57,7 +57,11 @@ class Replica:
         self.log = log.open("w")
         self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
-        grpc.channel_ready_future(self.channel).result(timeout=90)
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=90)
+        except grpc.FutureTimeoutError:
+            self.stop(signal.SIGKILL)
+            raise AssertionError(f"the server did not start:\n{log.read_text()[-3000:]}") from None
         self.stub = scheduler_pb2_grpc.SchedulerServiceStub(self.channel)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
