@@ -136,7 +136,8 @@ def simulate(
     write_summary_csv(summaries, out / f"{mode.value}_summary.csv")
     png = plot_results(results, out / f"{mode.value}_allocation.png")
 
-    table = Table(title=f"openb {mode.value}, {len(seed_list)} seed(s)")
+    runs_of = f"{len(seed_list)} seed(s)" if mode is SimMode.saturate else f"seed {seed_list[0]}"
+    table = Table(title=f"openb {mode.value}, {runs_of}")
     table.add_column("policy")
     table.add_column("runs", justify="right")
     if mode is SimMode.saturate:

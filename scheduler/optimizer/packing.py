@@ -81,8 +81,7 @@ IndexArray = npt.NDArray[np.intp]
 
 # computenet's weights, tuned on the openb trace (docs/BENCHMARKS.md, seeds 42..45) and
 # checked on held-out seeds.  All terms are in accelerator milli-units.
-_STRAND_GPU: Final = 1.0  # accelerator milli the node's CPU can no longer feed
-_STRAND_CPU: Final = 0.5  # CPU the node's accelerators can no longer use, in milli-units
+_STRANDED: Final = 1.5  # accelerator milli the node's free CPU can no longer feed
 _GAP_VALUE: Final = 10.0  # eventual waste of the slot's remaining share
 _GAP_SIZES: Final = 0.03  # share sizes at least this common (among shares) fill gaps
 _BAND: Final = 40.0  # scores this close are ties; the lowest row then wins
@@ -216,20 +215,31 @@ class Choice:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class MixArrays:
-    """A :class:`TaskMix` compiled against a ledger's model ids, ready for vector maths."""
+    """A :class:`TaskMix` compiled against a ledger's model ids, ready for vector maths.
 
+    Accelerator-using shapes are grouped in classes of equal (per-accelerator milli,
+    count); the CPU a shape needs is looked up through ``cpu_grid``/``class_cum``.
+    """
+
+    thresholds: IntArray
+    """Distinct per-accelerator milli the shapes ask for, ascending."""
+    class_j: IntArray
+    """For each (milli, count) class, the index of its milli in ``thresholds``."""
+    class_num: IntArray
+    """For each class, the accelerators its tasks take."""
+    cpu_grid: IntArray
+    """Distinct CPU milli the accelerator-using shapes ask for, ascending."""
+    class_cum: FloatArray
+    """(len(cpu_grid) + 1, classes): popularity of the class's shapes needing at most
+    ``cpu_grid[u - 1]`` CPU (row 0: none); only used when ``model_free``."""
+    model_free: bool
+    """Whether no shape restricts models (then weights depend on CPU only)."""
     cpu: IntArray
     """CPU milli of each accelerator-using shape."""
-    mem: IntArray
-    """Memory MiB of each accelerator-using shape."""
     weight: FloatArray
     """Popularity of each accelerator-using shape."""
     model_ok: BoolArray
     """(shapes, models + 1): whether the shape may run on each model id."""
-    class_milli: IntArray
-    """For each (per-accelerator milli, count) class of shapes, its milli."""
-    class_num: IntArray
-    """For each class, the accelerators its tasks take."""
     onehot: FloatArray
     """(shapes, classes): 1 where the shape belongs to the class."""
     total_weight: float
@@ -294,19 +304,28 @@ def compile_mix(mix: TaskMix, model_ids: Mapping[str, int]) -> MixArrays:
         mask = allowed_mask(s.models, model_ids)
         if mask is not None:
             model_ok[i] = mask
+    thresholds = sorted({s.accel_milli for s, _ in gpu})
     classes = sorted({(s.accel_milli, s.num_accel) for s, _ in gpu})
     class_index = {c: k for k, c in enumerate(classes)}
     onehot = np.zeros((len(gpu), len(classes)), dtype=np.float64)
     for i, (s, _) in enumerate(gpu):
         onehot[i, class_index[(s.accel_milli, s.num_accel)]] = 1.0
+    weight = np.array([w for _, w in gpu], dtype=np.float64)
+    cpu = np.array([s.cpu_milli for s, _ in gpu], dtype=np.int64)
+    grid = np.unique(cpu)
+    per_grid = np.zeros((grid.shape[0] + 1, len(classes)), dtype=np.float64)
+    np.add.at(per_grid, np.searchsorted(grid, cpu) + 1, onehot * weight[:, None])
     gpu_milli = sum(w * s.total_milli for s, w in gpu)
     return MixArrays(
-        cpu=np.array([s.cpu_milli for s, _ in gpu], dtype=np.int64),
-        mem=np.array([s.memory_mib for s, _ in gpu], dtype=np.int64),
-        weight=np.array([w for _, w in gpu], dtype=np.float64),
-        model_ok=model_ok,
-        class_milli=np.array([m for m, _ in classes], dtype=np.int64),
+        thresholds=np.array(thresholds, dtype=np.int64),
+        class_j=np.array([thresholds.index(m) for m, _ in classes], dtype=np.int64),
         class_num=np.array([n for _, n in classes], dtype=np.int64),
+        cpu_grid=grid,
+        class_cum=np.cumsum(per_grid, axis=0),
+        model_free=not any(s.models for s, _ in gpu),
+        cpu=cpu,
+        weight=weight,
+        model_ok=model_ok,
         onehot=onehot,
         total_weight=float(sum(mix.weights)),
         cpu_per_milli=sum(w * s.cpu_milli for s, w in gpu) / gpu_milli if gpu_milli else 0.0,
@@ -503,55 +522,66 @@ def gpupacking(
 
 
 def _class_weights(
-    mix: MixArrays,
-    cpu: IntArray,
-    mem: IntArray | None,
-    model: npt.NDArray[np.int16],
+    mix: MixArrays, cpu: IntArray, model: npt.NDArray[np.int16] | None
 ) -> FloatArray:
-    """(rows, classes): popularity of the shapes of each class whose CPU (and memory) fit."""
+    """(rows, classes): popularity of each class's shapes that may run there CPU- and
+    model-wise (``model`` may be None when the mix restricts no model)."""
+    if mix.model_free or model is None:
+        w: FloatArray = mix.class_cum[np.searchsorted(mix.cpu_grid, cpu, side="right")]
+        return w
     ok = (cpu[:, None] >= mix.cpu[None, :]) & mix.model_ok[:, model].T
-    if mem is not None:
-        ok &= mem[:, None] >= mix.mem[None, :]
     return np.asarray((ok * mix.weight) @ mix.onehot, dtype=np.float64)
 
 
 def _frag_pieces(
     free: npt.NDArray[np.int32], mix: MixArrays
 ) -> tuple[FloatArray, IntArray, FloatArray]:
-    """Per row: free milli F; per (row, class): slots with at least the class's milli, and
-    the free milli in slots with less."""
-    ge = free[:, :, None] >= mix.class_milli[None, None, :]
-    fz = np.maximum(free, 0).astype(np.float64)
-    total = fz.sum(axis=1)
-    count_ge = ge.sum(axis=1, dtype=np.int64)
-    below = total[:, None] - np.einsum("rs,rsk->rk", fz, ge)
-    return total, count_ge, below
+    """Per row the free milli F; per (row, class) the slots with at least the class's milli
+    and the free milli in them.
+
+    Slots are binned by how many thresholds they reach and counted with ``bincount``, which
+    is several times cheaper than a (rows, slots, classes) comparison.
+    """
+    n, width = free.shape
+    bins = mix.thresholds.shape[0] + 1
+    key = (
+        np.searchsorted(mix.thresholds, free, side="right") + bins * np.arange(n)[:, None]
+    ).ravel()
+    hist = np.bincount(key, minlength=n * bins).reshape(n, bins)
+    whist = np.bincount(key, weights=np.maximum(free, 0).ravel(), minlength=n * bins)
+    whist = whist.reshape(n, bins)
+    total: FloatArray = whist.sum(axis=1)
+    # Bin b holds slots reaching b thresholds; padding and slots below all land in bin 0.
+    # Slots reaching threshold j are those outside bins 0..j.
+    count_ge: IntArray = width - np.cumsum(hist, axis=1, dtype=np.int64)[:, mix.class_j]
+    above: FloatArray = total[:, None] - np.cumsum(whist, axis=1)[:, mix.class_j]
+    return total, count_ge, above
 
 
 def _frag_value(
-    total: FloatArray, count_ge: IntArray, below: FloatArray, weights: FloatArray, mix: MixArrays
+    total: FloatArray, count_ge: IntArray, above: FloatArray, weights: FloatArray, mix: MixArrays
 ) -> FloatArray:
     """``F_n(M) = sum_m p_m (F if m cannot run, else the milli in slots too small for m)``.
 
-    ``weights`` holds, per class, the popularity of shapes whose CPU (and memory) fit;
+    ``weights`` holds, per class, the popularity of shapes whose CPU (and model) fit;
     CPU-only shapes and shapes that cannot run count all free milli (``total_weight``).
     """
-    usable = (count_ge >= mix.class_num[None, :]) * weights
-    value: FloatArray = total * mix.total_weight - (usable * (total[:, None] - below)).sum(axis=1)
+    usable = (count_ge >= mix.class_num) * weights
+    value: FloatArray = total * mix.total_weight - (usable * above).sum(axis=1)
     return value
 
 
-def fragmentation(nodes: NodeArrays, mix: MixArrays, *, memory: bool = False) -> FloatArray:
+def fragmentation(nodes: NodeArrays, mix: MixArrays) -> FloatArray:
     """FGD's node fragmentation ``F_n(M)`` for every row, in accelerator milli-units.
 
     For each shape m of the mix, with popularity p_m: if m cannot run on the node (model,
     CPU, or too few slots with m's milli free), all the node's free accelerator milli is
     fragment; otherwise the free milli in slots too small for m is.  CPU-only shapes count
-    all free milli.  ``memory`` adds memory to "can run" (FGD itself does not).
+    all free milli.  Memory is left out, as in FGD.
     """
-    total, count_ge, below = _frag_pieces(nodes.free_milli, mix)
-    w = _class_weights(mix, nodes.free_cpu, nodes.free_mem if memory else None, nodes.model)
-    return _frag_value(total, count_ge, below, w, mix)
+    total, count_ge, above = _frag_pieces(nodes.free_milli, mix)
+    w = _class_weights(mix, nodes.free_cpu, nodes.model)
+    return _frag_value(total, count_ge, above, w, mix)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -559,58 +589,71 @@ class _Candidates:
     """Placements to compare: one per feasible row, or per distinct fitting share value."""
 
     rows: IndexArray  # node row of each candidate
-    slot: IndexArray  # share slot (-1 when the task is not a share)
-    gap: IntArray  # free milli of that slot before placing (0 when not a share)
+    gap: IntArray  # free milli of the share's slot before placing (0 when not a share)
+    total: FloatArray  # free accelerator milli of the row before placing
+    cpu: IntArray  # free CPU of the row before placing
     frag_delta: FloatArray  # growth of F_n(M)
 
 
 def _candidates(
-    shape: TaskShape, nodes: NodeArrays, rows: IndexArray, mix: MixArrays, memory: bool
+    shape: TaskShape, nodes: NodeArrays, rows: IndexArray, mix: MixArrays
 ) -> _Candidates:
     free = nodes.free_milli[rows]
-    cpu, model = nodes.free_cpu[rows], nodes.model[rows]
-    mem = nodes.free_mem[rows] if memory else None
-    total, count_ge, below = _frag_pieces(free, mix)
-    before = _frag_value(total, count_ge, below, _class_weights(mix, cpu, mem, model), mix)
-    w_after = _class_weights(
-        mix, cpu - shape.cpu_milli, None if mem is None else mem - shape.memory_mib, model
-    )
+    cpu = nodes.free_cpu[rows]
+    model = None if mix.model_free else nodes.model[rows]
+    total, count_ge, above = _frag_pieces(free, mix)
+    n = rows.shape[0]
     if not shape.shares_accel:
-        n = shape.num_accel
-        # Whole accelerators leave shares untouched: F drops by n*1000, counts by n.
-        after = _frag_value(total - n * MILLI, count_ge - n, below, w_after, mix)
-        none = np.full(rows.shape[0], -1, dtype=np.intp)
-        return _Candidates(rows, none, np.zeros(rows.shape[0], np.int64), after - before)
+        k = shape.num_accel
+        # Before and after in one pass; whole accelerators were >= every threshold.
+        both = None if model is None else np.concatenate((model, model))
+        w = _class_weights(mix, np.concatenate((cpu, cpu - shape.cpu_milli)), both)
+        frag = _frag_value(
+            np.concatenate((total, total - k * MILLI)),
+            np.concatenate((count_ge, count_ge - k)),
+            np.concatenate((above, above - k * MILLI)),
+            w,
+            mix,
+        )
+        return _Candidates(rows, np.zeros(n, np.int64), total, cpu, frag[n:] - frag[:n])
     d = shape.accel_milli
-    # Equal free values in a row give equal states: keep the first slot of each value.
-    order = np.argsort(-free, axis=1, kind="stable")
-    vals = np.take_along_axis(free, order, axis=1)
+    # Equal free values in a row give equal states: one candidate per distinct value.
+    vals = -np.sort(-free, axis=1)
     first = np.ones(vals.shape, dtype=np.bool_)
     first[:, 1:] = vals[:, 1:] != vals[:, :-1]
     r, c = np.nonzero(first & (vals >= d))
-    v = vals[r, c].astype(np.int64)[:, None]
-    thr = mix.class_milli[None, :]
-    after = _frag_value(
-        total[r] - d,
-        count_ge[r] + (v - d >= thr) - (v >= thr),
-        below[r] + np.where(v - d < thr, v - d, 0) - np.where(v < thr, v, 0),
-        w_after[r],
+    v = vals[r, c].astype(np.int64)
+    j = mix.class_j[None, :]
+    m_before = (j < np.searchsorted(mix.thresholds, v, side="right")[:, None]).astype(np.int64)
+    m_after = (j < np.searchsorted(mix.thresholds, v - d, side="right")[:, None]).astype(np.int64)
+    both = None if model is None else np.concatenate((model, model[r]))
+    w = _class_weights(mix, np.concatenate((cpu, cpu[r] - shape.cpu_milli)), both)
+    frag = _frag_value(
+        np.concatenate((total, total[r] - d)),
+        np.concatenate((count_ge, count_ge[r] - m_before + m_after)),
+        np.concatenate((above, above[r] - v[:, None] * m_before + (v - d)[:, None] * m_after)),
+        w,
         mix,
     )
-    return _Candidates(rows[r], order[r, c].astype(np.intp), v[:, 0], after - before[r])
+    return _Candidates(rows[r], v, total[r], cpu[r], frag[n:] - frag[:n][r])
 
 
-def _first_best(key: FloatArray, cand: _Candidates) -> int:
-    """Index of the candidate with the least key; ties to the lowest row, then slot."""
-    best = np.flatnonzero(key == key.min())
-    if best.shape[0] > 1:
-        best = best[np.lexsort((cand.slot[best], cand.rows[best]))]
-    return int(best[0])
-
-
-def _choice(shape: TaskShape, nodes: NodeArrays, cand: _Candidates, i: int) -> Choice:
+def _choice(shape: TaskShape, nodes: NodeArrays, cand: _Candidates, key: FloatArray) -> Choice:
+    """The candidate with the least key, ties to the lowest row (candidates are row-ordered;
+    a row's equal-valued slots collapse to its lowest slot)."""
+    i = int(np.argmin(key))
     node = int(cand.rows[i])
-    return Choice(node, _slots(shape, nodes.free_milli[node], int(cand.slot[i])))
+    row = nodes.free_milli[node]
+    if shape.shares_accel:
+        # A row's candidates are contiguous: take the lowest slot among its tied values.
+        slot = int(np.flatnonzero(row == cand.gap[i])[0])
+        for j in range(i + 1, key.shape[0]):
+            if cand.rows[j] != node:
+                break
+            if key[j] == key[i]:
+                slot = min(slot, int(np.flatnonzero(row == cand.gap[j])[0]))
+        return Choice(node, (slot,))
+    return Choice(node, _slots(shape, row, -1))
 
 
 def fgd(
@@ -637,9 +680,9 @@ def fgd(
         return None
     if mix is None or mix.empty:
         return bestfit(shape, nodes, allowed=allowed)
-    cand = _candidates(shape, nodes, rows, mix, memory=False)
+    cand = _candidates(shape, nodes, rows, mix)
     score = np.floor(100.0 / (1.0 + np.exp(cand.frag_delta / 1000.0)))
-    return _choice(shape, nodes, cand, _first_best(-score, cand))
+    return _choice(shape, nodes, cand, -score)
 
 
 def computenet(
@@ -653,42 +696,38 @@ def computenet(
     """computenet: FGD's fragmentation gradient plus two things FGD does not see.
 
     For each feasible placement (node, and slot for a share) the score, in accelerator
-    milli-units, is::
+    milli-units, is ``dF + 1.5 * d(stranded) + 10 * d(gap waste)``:
 
-        dF  + 1.0 * d(gpu stranded) + 0.5 * d(cpu stranded) + 10 * d(gap waste)
+    * ``dF``: growth of FGD's fragmentation ``F_n(M)``.
+    * stranded: free accelerator milli the node's free CPU cannot feed at the mix's CPU per
+      accelerator milli rho, ``max(0, G - C / rho)``.  FGD notices a CPU shortage only once
+      a typical task no longer fits; this term sees the node drifting towards one, so
+      CPU-hungry tasks go to CPU-rich nodes and CPU-only tasks leave CPU-poor ones alone.
+      (Its mirror, CPU the accelerators cannot use, differs from it by a constant per task,
+      so it would not change the ranking.)
+    * gap waste, for shares: the slot's free share that the mix's common share sizes can
+      never fill (:func:`_gap_waste`), after minus before.  It pairs a 230 with a 470 gap
+      rather than a 350 one, which FGD's one-task lookahead prefers.
 
-    * ``dF``: growth of FGD's fragmentation ``F_n(M)``, with memory counted too.
-    * GPU stranded: free accelerator milli the node's free CPU cannot feed at the mix's
-      CPU per accelerator, ``max(0, G - C / rho)``; FGD notices a CPU shortage only once a
-      typical task no longer fits, this term sees the node drifting towards one.
-    * CPU stranded: the converse, ``max(0, C / rho - G)``, which steers CPU-only tasks to
-      CPU-rich nodes and accelerator tasks away from them.
-    * gap waste (shares only): the slot's free share that the mix's common share sizes can
-      never fill (:func:`_gap_waste`), after minus before; it pairs 650 with 320 rather
-      than with 230, which FGD's one-step lookahead does not.
-
-    Scores within 40 milli of each other count as equal and the lowest row wins, so load
-    consolidates on the first nodes and later nodes stay whole for large gangs.  No mix:
-    best fit.
+    Scores within the same 40-milli band tie and the lowest row wins, so load consolidates
+    on the first nodes and later nodes stay whole for large gangs.  No mix: best fit.
     """
     rows = np.flatnonzero(feasible(shape, nodes, allowed))
     if rows.shape[0] == 0:
         return None
     if mix is None or mix.empty:
         return bestfit(shape, nodes, allowed=allowed)
-    cand = _candidates(shape, nodes, rows, mix, memory=True)
+    cand = _candidates(shape, nodes, rows, mix)
     score = cand.frag_delta
     rho = mix.cpu_per_milli
     if rho > 0:
-        g = _free_accel(nodes.free_milli[cand.rows])
-        c = nodes.free_cpu[cand.rows] / rho
-        g2, c2 = g - shape.total_milli, c - shape.cpu_milli / rho
-        score = score + _STRAND_GPU * (np.maximum(g2 - c2, 0) - np.maximum(g - c, 0))
-        score = score + _STRAND_CPU * (np.maximum(c2 - g2, 0) - np.maximum(c - g, 0))
+        x = cand.total - cand.cpu / rho
+        step = shape.total_milli - shape.cpu_milli / rho
+        score = score + _STRANDED * (np.maximum(x - step, 0.0) - np.maximum(x, 0.0))
     if shape.shares_accel:
         waste = mix.gap_waste
         score = score + _GAP_VALUE * (waste[cand.gap - shape.accel_milli] - waste[cand.gap])
-    return _choice(shape, nodes, cand, _first_best(np.round(score / _BAND), cand))
+    return _choice(shape, nodes, cand, np.round(score / _BAND))
 
 
 POLICIES: Final[Mapping[str, Policy]] = {
