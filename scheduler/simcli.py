@@ -113,13 +113,11 @@ def simulate(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
-        auto_refresh=False,  # no refresh thread: the worker pool forks
     ) as progress:
         bar = progress.add_task(f"{mode.value} runs", total=runs)
 
         def done(r: RunResult) -> None:
             progress.update(bar, advance=1, description=f"{r.policy} seed {r.seed}")
-            progress.refresh()
 
         results = run_many(
             node_rows,

@@ -539,10 +539,12 @@ def run_many(
             if on_result is not None:
                 on_result(r)
     else:
-        # fork shares the parsed trace with the workers for free; callers must not hold
-        # threads at this point (the CLI's progress bar refreshes from the callback).
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        ctx = multiprocessing.get_context(method)
+        # Not fork: the caller may run threads (gRPC, a progress bar) that a forked child
+        # would inherit mid-operation.  The fork server starts clean and forks the workers.
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if "forkserver" in methods:
+            ctx.set_forkserver_preload(["scheduler.simulate"])
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             # The slowest policies first, so the tail of the run stays short.
             ordered = sorted(jobs, key=lambda j: j[0] not in ("computenet", "fgd"))
