@@ -449,14 +449,23 @@ class Ledger:
         mixa = self._compiled(mix) if mix is not None else None
         nodes = d.view()
         taken: list[Allocation] = []
-        for _ in range(replicas):
-            choice = fn(shape, nodes, allowed=allowed, mix=mixa, rng=rng)
-            if choice is None:
-                for a in reversed(taken):
-                    self._give(d, a.node_index, a.slots, a.milli, a.cpu_milli, a.memory_mib)
-                return None
-            taken.append(self._take_choice(d, shape, choice))
-        return tuple(taken)
+        try:
+            for _ in range(replicas):
+                choice = fn(shape, nodes, allowed=allowed, mix=mixa, rng=rng)
+                if choice is None:
+                    break
+                taken.append(self._take_choice(d, shape, choice))
+            else:
+                return tuple(taken)
+        except BaseException:
+            self._undo(d, taken)
+            raise
+        self._undo(d, taken)
+        return None
+
+    def _undo(self, d: _Dc, taken: list[Allocation]) -> None:
+        for a in reversed(taken):
+            self._give(d, a.node_index, a.slots, a.milli, a.cpu_milli, a.memory_mib)
 
     def _take_choice(self, d: _Dc, shape: TaskShape, choice: Choice) -> Allocation:
         row = choice.node

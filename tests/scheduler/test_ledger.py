@@ -112,6 +112,24 @@ class TestPlacement:
         }
         ledger.check()
 
+    def test_a_failing_policy_leaves_nothing_taken(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """If the policy raises on replica 3, replicas 1 and 2 are given back."""
+        ledger = small_ledger()
+        before = ledger.snapshot()
+        real = POLICIES["bestfit"]
+        calls = []
+
+        def flaky(*args: object, **kwargs: object) -> object:
+            calls.append(1)
+            if len(calls) == 3:
+                raise RuntimeError("policy bug")
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setitem(POLICIES, "bestfit", flaky)  # type: ignore[arg-type]
+        with pytest.raises(RuntimeError):
+            ledger.try_place("dc-b", GPU1, replicas=4, policy="bestfit")
+        assert ledger.snapshot() == before
+
     def test_release_returns_capacity_exactly(self) -> None:
         """Placing and releasing leaves every node and summary as it was."""
         ledger = small_ledger()
