@@ -94,6 +94,11 @@ class Config:
     """PEM private key of the server certificate."""
     tls_client_ca_file: str = ""
     """PEM CA bundle; when set, clients must present a certificate it signed (mTLS)."""
+    token_cache_seconds: float = 5.0
+    """How long a verified (or refused) token is remembered: a revoked token may still work
+    for this long on a server that saw it; 0 asks the database on every call."""
+    max_watch_seconds: float = 3600.0
+    """Longest life of one WatchJobs stream; the client then watches again."""
     telemetry_simulator: bool = True
     """With ``demo``: simulate the data centers' utility and IT meters from the live load."""
     telemetry_simulator_interval_seconds: float = 60.0

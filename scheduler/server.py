@@ -121,7 +121,7 @@ async def start(config: Config, *, engine: DbEngine | None = None) -> Running:
         ("grpc.max_send_message_length", config.max_message_bytes),
         ("grpc.max_receive_message_length", config.max_message_bytes),
     ]
-    tokens = TokenStore(engine) if config.auth else None
+    tokens = TokenStore(engine, cache_seconds=config.token_cache_seconds) if config.auth else None
     limiter = (
         RateLimiter(config.rate_limit_per_second, config.rate_limit_burst)
         if config.rate_limit_per_second > 0
@@ -136,7 +136,8 @@ async def start(config: Config, *, engine: DbEngine | None = None) -> Running:
     )
     inventory_pb2_grpc.add_InventoryServiceServicer_to_server(InventoryServicer(inventory), server)
     scheduler_pb2_grpc.add_SchedulerServiceServicer_to_server(
-        SchedulerServicer(engine_, webhooks=webhooks), server
+        SchedulerServicer(engine_, max_watch_seconds=config.max_watch_seconds, webhooks=webhooks),
+        server,
     )
     telemetry_pb2_grpc.add_TelemetryServiceServicer_to_server(
         TelemetryServicer(telemetry.telemetry, telemetry.ingest, telemetry.utilization_source),
