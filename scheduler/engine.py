@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -84,7 +84,7 @@ from scheduler.optimizer import (
     solve,
 )
 from scheduler.optimizer.packing import DEFAULT_POLICY as DEFAULT_PACKING
-from scheduler.optimizer.packing import TaskShape
+from scheduler.optimizer.packing import TaskMix, TaskShape
 from scheduler.placement import Placer
 from scheduler.store import Conflict, JobPage, JobStore
 
@@ -114,6 +114,8 @@ PueLookup = Callable[[DataCenter], tuple[float, bool]]
 """Returns the PUE to use for a data center and whether it is measured (else design)."""
 
 _ALTERNATIVES = 6
+_MIX_WINDOW = 2000  # recent task shapes the packing policy's workload mix is built from
+_MIX_EVERY = 256  # placements between rebuilds of that mix
 _MAX_LEVELS = 12  # priority levels the batch model keeps (its weights double per level)
 _TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.PENDING: frozenset({JobState.FAILED}),
@@ -319,6 +321,9 @@ class Engine:
         # Job ids need to be unique, not secret: a seeded PRNG avoids an os.urandom (a GIL
         # round trip) per submission.
         self._ids = random.Random()
+        self._recent: deque[TaskShape] = deque(maxlen=_MIX_WINDOW)
+        self._since_mix = 0
+        self._mix: TaskMix | None = None
         self._leader: Callable[[], bool] = lambda: True
         self._replicated = False
         self._resync_task: asyncio.Task[None] | None = None
@@ -1006,10 +1011,22 @@ class Engine:
         if blockers:
             self.ledger.apply(blockers)
         try:
-            return self.ledger.try_place(dc_id, shape, replicas, policy=self._packing)
+            self._note_shape(shape)
+            return self.ledger.try_place(
+                dc_id, shape, replicas, policy=self._packing, mix=self._mix
+            )
         finally:
             if blockers:
                 self.ledger.release(blockers)
+
+    def _note_shape(self, shape: TaskShape) -> None:
+        """Keep the recent task shapes: the packing policy (FGD-style) scores fragmentation
+        against the workload's mix of shapes, as it does on the trace replay."""
+        self._recent.append(replace(shape, models=frozenset()))
+        self._since_mix += 1
+        if self._mix is None or self._since_mix >= _MIX_EVERY:
+            self._mix = TaskMix.from_shapes(self._recent)
+            self._since_mix = 0
 
     def _cordon_blockers(self, dc_id: str) -> tuple[ledger_mod.Allocation, ...]:
         """Allocations taking everything still free on the data center's cordoned nodes."""
