@@ -88,6 +88,8 @@ class Running:
 
 async def start(config: Config, *, engine: DbEngine | None = None) -> Running:
     """Build everything from ``config`` and start serving; the caller owns ``stop()``."""
+    # Bad TLS settings fail here, before anything starts that would need stopping.
+    credentials = _server_credentials(config)
     engine = engine or db.create_engine(config.database_url)
     if config.migrate:
         await asyncio.to_thread(db.migrate, engine)
@@ -156,7 +158,6 @@ async def start(config: Config, *, engine: DbEngine | None = None) -> Running:
         server,
     )
     address = f"{config.host}:{config.port}"
-    credentials = _server_credentials(config)
     port = (
         server.add_secure_port(address, credentials)
         if credentials is not None

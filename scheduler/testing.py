@@ -41,6 +41,7 @@ def serve_in_thread(config: Config, *, timeout: float = 60.0) -> Iterator[Thread
     except BaseException:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout)
+        loop.close()
         raise
     try:
         yield ThreadedServer(running, loop)
