@@ -265,20 +265,23 @@ class TestMutualTls:
             _, token = TokenStore(server.running.engine).create(
                 name="acme-ci", role=Role.TENANT, tenant="acme"
             )
-            tls = {
-                "root_certificates": pki.ca.cert,
-                "private_key": pki.client.key,
-                "certificate_chain": pki.client.cert,
-            }
-            with Client(
-                server.address, token=token, tenant="acme", retries=0, timeout=TIMEOUT, **tls
-            ) as client:
+
+            def sdk(token: str | None) -> Client:
+                return Client(
+                    server.address,
+                    token=token,
+                    tenant="acme",
+                    retries=0,
+                    timeout=TIMEOUT,
+                    root_certificates=pki.ca.cert,
+                    private_key=pki.client.key,
+                    certificate_chain=pki.client.cert,
+                )
+
+            with sdk(token) as client:
                 assert client.list_policies().policies
                 assert client.list_jobs().items == ()
-            with (
-                Client(server.address, retries=0, timeout=TIMEOUT, **tls) as client,
-                pytest.raises(UnauthenticatedError),
-            ):
+            with sdk(None) as client, pytest.raises(UnauthenticatedError):
                 client.list_policies()
 
 
