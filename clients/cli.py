@@ -318,8 +318,6 @@ _COLUMNS: dict[type[Any], tuple[str, ...]] = {
     t.Region: ("name", "display_name", "province", "hub", "hub_class"),
     t.DataCenter: (
         "name",
-        "display_name",
-        "region",
         "province",
         "design_pue",
         "pue_target",
@@ -413,6 +411,9 @@ class _Out:
         self.json = settings.output == "json"
         self.tenant = settings.tenant
         self.console = Console(highlight=False)
+        if not self.console.is_terminal:
+            # Piped or captured: rich would assume 80 columns and fold every cell.
+            self.console = Console(highlight=False, width=160)
 
     def raw(self, value: Any) -> None:
         typer.echo(json.dumps(jsonable(value), ensure_ascii=False, indent=2, allow_nan=False))
