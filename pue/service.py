@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import cast
 
 import grpc
+from google.protobuf import timestamp_pb2
 
 from computenet import auth
 from computenet.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
@@ -133,10 +134,21 @@ def meter_from_proto(msg: pb.Meter, data_center: str, meter_id: str) -> Meter:
     )
 
 
-def reading_from_proto(msg: pb.Reading) -> IncomingReading:
+def _datetime(ts: timestamp_pb2.Timestamp, field: str) -> datetime:
+    """An aware datetime; a Timestamp outside years 1-9999 or with bad nanos is
+    INVALID_ARGUMENT (the conversion would raise, and end the call INTERNAL)."""
+    try:
+        return ts.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidArgument(
+            f"{field} is not a valid time", [FieldViolation(field, str(exc))]
+        ) from None
+
+
+def reading_from_proto(msg: pb.Reading, field: str = "read_time") -> IncomingReading:
     return IncomingReading(
         meter=msg.meter,
-        timestamp=msg.read_time.ToDatetime(tzinfo=UTC) if msg.HasField("read_time") else None,
+        timestamp=_datetime(msg.read_time, field) if msg.HasField("read_time") else None,
         energy_kwh=msg.energy_kwh if msg.HasField("energy_kwh") else None,
         power_kw=msg.power_kw if msg.HasField("power_kw") else None,
     )
@@ -154,8 +166,8 @@ def _interval_from_proto(
 ) -> tuple[datetime | None, datetime | None]:
     if not present:
         return None, None
-    start = msg.start_time.ToDatetime(tzinfo=UTC) if msg.HasField("start_time") else None
-    end = msg.end_time.ToDatetime(tzinfo=UTC) if msg.HasField("end_time") else None
+    start = _datetime(msg.start_time, "interval.start_time") if msg.HasField("start_time") else None
+    end = _datetime(msg.end_time, "interval.end_time") if msg.HasField("end_time") else None
     return start, end
 
 
@@ -335,7 +347,11 @@ class TelemetryServicer(pb_grpc.TelemetryServiceServicer):
         # The whole stream is one batch (all or nothing), indexed across its messages.
         items: list[IncomingReading] = []
         async for message in request_iterator:
-            items.extend(reading_from_proto(r) for r in message.readings)
+            base = len(items)
+            items.extend(
+                reading_from_proto(r, f"readings[{base + i}].read_time")
+                for i, r in enumerate(message.readings)
+            )
             if len(items) > MAX_BATCH_READINGS:
                 raise InvalidArgument(
                     f"more than {MAX_BATCH_READINGS} readings in one stream; nothing was stored",
@@ -354,7 +370,12 @@ class TelemetryServicer(pb_grpc.TelemetryServiceServicer):
         self, request: pb.BatchRecordReadingsRequest, context: grpc.aio.ServicerContext
     ) -> pb.BatchRecordReadingsResponse:
         auth.require_operator()
-        result = await self._ingest.record([reading_from_proto(r) for r in request.readings])
+        result = await self._ingest.record(
+            [
+                reading_from_proto(r, f"readings[{i}].read_time")
+                for i, r in enumerate(request.readings)
+            ]
+        )
         return pb.BatchRecordReadingsResponse(
             accepted=result.accepted, duplicates=result.duplicates
         )

@@ -497,11 +497,14 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         self, request: pb.RunBatchPlacementRequest, context: Any
     ) -> pb.RunBatchPlacementResponse:
         auth.require_operator()
-        limit = (
-            request.time_limit.ToTimedelta().total_seconds()
-            if request.HasField("time_limit")
-            else 5.0
-        )
+        try:
+            limit = (
+                request.time_limit.ToTimedelta().total_seconds()
+                if request.HasField("time_limit")
+                else 5.0
+            )
+        except (ValueError, OverflowError):
+            limit = -1.0  # out of timedelta's range: refused just below
         if not 0 < limit <= 60:
             raise InvalidArgument(
                 "time_limit must be > 0 and at most 60 s",
