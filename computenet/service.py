@@ -422,11 +422,17 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             return handler
         metadata = dict(details.invocation_metadata or ())
         authenticate = self._authenticate
+        method_name = str(details.method).rsplit("/", 1)[-1]
 
         async def principal_for(context: grpc.aio.ServicerContext) -> auth.Principal | None:
+            started = time.perf_counter()
             try:
                 return await authenticate(metadata)
             except ComputenetError as exc:
+                # Refused before the servicer's wrapper runs: log and count the call here, so
+                # that bad tokens and rate-limited tenants show in the log and the metrics.
+                log = _log.bind(method=method_name, request_id=_request_id(context))
+                _finish(method_name, _code_of(exc).name, started, log, exc)
                 await context.abort_with_status(error_status(exc))
                 return None
 

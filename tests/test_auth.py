@@ -230,6 +230,26 @@ class TestAuthentication:
         c2 = env.caller(token2)
         assert c2.code(c2.scheduler.ListPolicies, spb.ListPoliciesRequest()) == U
 
+    def test_refused_calls_are_counted(self, env: Env) -> None:
+        """A call refused for its token is logged and counted like any other RPC (the
+        ``computenet_rpc_total`` counter by method and code), so token guessing shows."""
+        telemetry = env.server.running.telemetry
+        assert telemetry is not None
+        metrics = telemetry.metrics
+        assert metrics is not None
+
+        def refused() -> float:
+            value = metrics.registry.get_sample_value(
+                "computenet_rpc_total", {"method": "ListPolicies", "code": "UNAUTHENTICATED"}
+            )
+            return value or 0.0
+
+        before = refused()
+        for token in (None, "cn_nope_nope"):
+            c = env.caller(token)
+            assert c.code(c.scheduler.ListPolicies, spb.ListPoliciesRequest()) == U
+        assert refused() == before + 2
+
     def test_health_and_reflection_need_no_token(self, env: Env) -> None:
         """Health checks and server reflection answer without a token."""
         health = health_pb2_grpc.HealthStub(env.channel)

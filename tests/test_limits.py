@@ -205,6 +205,17 @@ class TestRateLimit:
         for _ in range(2 * BURST):
             health.Check(health_pb2.HealthCheckRequest(), timeout=TIMEOUT)
 
+    def test_rate_limited_calls_are_counted(self, rate: RateEnv) -> None:
+        """Calls refused by the rate limit show in ``computenet_rpc_total`` with their code."""
+        telemetry = rate.server.running.telemetry
+        assert telemetry is not None
+        assert telemetry.metrics is not None
+        registry = telemetry.metrics.registry
+        labels = {"method": "ListPolicies", "code": "RESOURCE_EXHAUSTED"}
+        before = registry.get_sample_value("computenet_rpc_total", labels) or 0.0
+        rate.exhaust(rate.globex)
+        assert registry.get_sample_value("computenet_rpc_total", labels) == before + 1
+
     def test_refused_calls_change_nothing(self, rate: RateEnv) -> None:
         """A SubmitJob refused by the rate limit creates no job."""
         rate.exhaust(rate.acme)
