@@ -935,6 +935,9 @@ def _register_create(kind: _Inv) -> None:
         racks: list[str] | None = None,
         **flags: Any,
     ) -> None:
+        if not kind.parented and data_center is not None:
+            # A link's own data_center field: typer hands it to this parameter by its name.
+            flags["data_center"], data_center = data_center, None
         data: dict[str, Any] = {}
         if file is not None:
             loaded = _load_file(file)

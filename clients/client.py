@@ -22,10 +22,12 @@ import random
 import time
 import uuid
 from collections.abc import (
+    AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
     Awaitable,
     Callable,
+    Generator,
     Iterable,
     Iterator,
     Sequence,
@@ -841,7 +843,9 @@ class Client:
             return call.decode(response)
         raise AssertionError("unreachable")
 
-    def _stream(self, call: _Call[R], timeout: float | None, resume: bool) -> Iterator[R]:
+    def _stream(
+        self, call: _Call[R], timeout: float | None, resume: bool
+    ) -> Generator[R, None, None]:
         method = getattr(self._stubs[call.service], call.method)
         metadata = self._options.metadata(call.request_id)
         end = None if timeout is None else time.monotonic() + timeout
@@ -1341,7 +1345,7 @@ class Client:
         send_initial: bool = True,
         resume: bool = True,
         timeout: float | None = None,
-    ) -> Iterator[t.JobEvent]:
+    ) -> Generator[t.JobEvent, None, None]:
         """Job state changes as they happen (first the current unfinished jobs when
         ``send_initial``). Filter fields: state, kind, data_center.
 
@@ -1675,7 +1679,7 @@ class AsyncClient:
         call: _Call[R],
         timeout: float | None,  # noqa: ASYNC109 - a gRPC deadline, sent to the server
         resume: bool,
-    ) -> AsyncIterator[R]:
+    ) -> AsyncGenerator[R, None]:
         method = getattr(self._stubs[call.service], call.method)
         metadata = self._options.metadata(call.request_id)
         loop = asyncio.get_running_loop()
@@ -2177,7 +2181,7 @@ class AsyncClient:
         send_initial: bool = True,
         resume: bool = True,
         timeout: float | None = None,
-    ) -> AsyncIterator[t.JobEvent]:
+    ) -> AsyncGenerator[t.JobEvent, None]:
         """See ``Client.watch_jobs``."""
         call = self._calls.watch_jobs(parent, filter, send_initial)
         return self._stream(call, timeout, resume)

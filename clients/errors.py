@@ -107,7 +107,11 @@ class ApiError(ComputenetError):
         return bool(self.domain)
 
     def __str__(self) -> str:
-        return f"{self.code.name}: {self.message}"
+        # The violations too, so a traceback says which fields were wrong, not only that some were.
+        problems = [f"{v.field}: {v.description}" for v in self.field_violations]
+        problems += [f"{v.subject}: {v.description}" for v in self.quota_violations]
+        text = f"{self.code.name}: {self.message}"
+        return f"{text} ({'; '.join(problems)})" if problems else text
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code.name}, {self.message!r}, reason={self.reason!r})"

@@ -28,14 +28,14 @@ app.add_typer(admin, name="admin", rich_help_panel="Server")
 
 @app.command(rich_help_panel="Server")
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to bind [env COMPUTENET_HOST].")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to bind (env COMPUTENET_HOST).")] = None,
     port: Annotated[
-        int | None, typer.Option(help="gRPC port; 0 picks one [env COMPUTENET_PORT].")
+        int | None, typer.Option(help="gRPC port; 0 picks one (env COMPUTENET_PORT).")
     ] = None,
     database_url: Annotated[
         str | None,
         typer.Option(
-            help="SQLAlchemy URL [env COMPUTENET_DATABASE_URL]; default SQLite in the data dir."
+            help="SQLAlchemy URL (env COMPUTENET_DATABASE_URL); default SQLite in the data dir."
         ),
     ] = None,
     demo: Annotated[
@@ -46,18 +46,18 @@ def serve(
         bool | None,
         typer.Option(
             "--auth/--no-auth",
-            help="Require bearer tokens [env COMPUTENET_AUTH]; on unless --demo.",
+            help="Require bearer tokens (env COMPUTENET_AUTH); on unless --demo.",
         ),
     ] = None,
     metrics_port: Annotated[
         int | None,
-        typer.Option(help="Prometheus /metrics port; 0 = off [env COMPUTENET_METRICS_PORT]."),
+        typer.Option(help="Prometheus /metrics port; 0 = off (env COMPUTENET_METRICS_PORT)."),
     ] = None,
     tls_cert: Annotated[
-        str | None, typer.Option(help="PEM server certificate [env COMPUTENET_TLS_CERT_FILE].")
+        str | None, typer.Option(help="PEM server certificate (env COMPUTENET_TLS_CERT_FILE).")
     ] = None,
     tls_key: Annotated[
-        str | None, typer.Option(help="PEM server key [env COMPUTENET_TLS_KEY_FILE].")
+        str | None, typer.Option(help="PEM server key (env COMPUTENET_TLS_KEY_FILE).")
     ] = None,
     tls_client_ca: Annotated[
         str | None,
@@ -136,7 +136,7 @@ def _token_store(database_url: str | None):  # type: ignore[no-untyped-def]
 
 
 DatabaseOption = Annotated[
-    str | None, typer.Option(help="Database URL [env COMPUTENET_DATABASE_URL].")
+    str | None, typer.Option(help="Database URL (env COMPUTENET_DATABASE_URL).")
 ]
 
 
