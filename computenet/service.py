@@ -170,7 +170,7 @@ def rpc(method: F) -> F:
     @functools.wraps(method)
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
         started = time.perf_counter()
-        log = _log.bind(method=name, request_id=_request_id(context))
+        log = _log.bind(method=name, request_id=_request_id(context), principal=auth.current().name)
         try:
             result = await method(self, request, context)
         except ComputenetError as exc:
@@ -199,7 +199,7 @@ def rpc_stream(method: G) -> G:
     @functools.wraps(method)
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
         started = time.perf_counter()
-        log = _log.bind(method=name, request_id=_request_id(context))
+        log = _log.bind(method=name, request_id=_request_id(context), principal=auth.current().name)
         try:
             async for item in method(self, request, context):
                 yield item

@@ -20,6 +20,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from sqlalchemy.engine import Engine
+from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
 from computenet import db
@@ -249,6 +250,26 @@ class TestAuthentication:
             c = env.caller(token)
             assert c.code(c.scheduler.ListPolicies, spb.ListPoliciesRequest()) == U
         assert refused() == before + 2
+
+    def test_log_names_the_caller_and_never_the_token(self, env: Env) -> None:
+        """Each call's log line names the principal (the token's name); neither an accepted
+        nor a refused token appears in any log line."""
+        wrong = env.tenant_token[:-4] + "AAAA"
+        with capture_logs() as logs:
+            env.acme(env.acme.scheduler.ListPolicies, spb.ListPoliciesRequest())
+            env.operator(env.operator.scheduler.ListPolicies, spb.ListPoliciesRequest())
+            c = env.caller(wrong)
+            assert c.code(c.scheduler.ListPolicies, spb.ListPoliciesRequest()) == U
+        calls = [e for e in logs if e.get("event") == "rpc" and e.get("method") == "ListPolicies"]
+        assert [(e.get("principal"), e["code"]) for e in calls] == [
+            ("acme-ci", "OK"),
+            ("ops", "OK"),
+            (None, "UNAUTHENTICATED"),
+        ]
+        text = repr(logs)
+        assert env.tenant_token not in text
+        assert wrong not in text
+        assert env.tenant_token.split("_", 2)[2] not in text
 
     def test_health_and_reflection_need_no_token(self, env: Env) -> None:
         """Health checks and server reflection answer without a token."""
