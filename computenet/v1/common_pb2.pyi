@@ -29,6 +29,12 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_REASON_INVALID_PAGE_TOKEN: _ClassVar[ErrorReason]
     ERROR_REASON_INVALID_UPDATE_MASK: _ClassVar[ErrorReason]
     ERROR_REASON_IN_USE: _ClassVar[ErrorReason]
+    ERROR_REASON_FAILED_PRECONDITION: _ClassVar[ErrorReason]
+    ERROR_REASON_ABORTED: _ClassVar[ErrorReason]
+    ERROR_REASON_UNAVAILABLE: _ClassVar[ErrorReason]
+    ERROR_REASON_NOT_ACTIVE_PLACER: _ClassVar[ErrorReason]
+    ERROR_REASON_INVALID_METERING: _ClassVar[ErrorReason]
+    ERROR_REASON_INSUFFICIENT_METER_DATA: _ClassVar[ErrorReason]
 PUE_BASIS_UNSPECIFIED: PueBasis
 PUE_BASIS_MEASURED: PueBasis
 PUE_BASIS_DESIGN: PueBasis
@@ -44,6 +50,12 @@ ERROR_REASON_PERMISSION_DENIED: ErrorReason
 ERROR_REASON_INVALID_PAGE_TOKEN: ErrorReason
 ERROR_REASON_INVALID_UPDATE_MASK: ErrorReason
 ERROR_REASON_IN_USE: ErrorReason
+ERROR_REASON_FAILED_PRECONDITION: ErrorReason
+ERROR_REASON_ABORTED: ErrorReason
+ERROR_REASON_UNAVAILABLE: ErrorReason
+ERROR_REASON_NOT_ACTIVE_PLACER: ErrorReason
+ERROR_REASON_INVALID_METERING: ErrorReason
+ERROR_REASON_INSUFFICIENT_METER_DATA: ErrorReason
 
 class Interval(_message.Message):
     __slots__ = ("start_time", "end_time")
