@@ -1284,6 +1284,14 @@ jobs_app.command("quote")(
     )
 )
 
+# The two calls tenants make most, also at the top level: `computenet submit`, `computenet quote`.
+for _name in ("submit", "quote"):
+    app.command(_name, rich_help_panel="Jobs")(
+        jobs_app.registered_commands[
+            [c.name for c in jobs_app.registered_commands].index(_name)
+        ].callback  # type: ignore[arg-type]
+    )
+
 _STATE_CHOICES = Literal[
     "pending", "scheduled", "running", "succeeded", "failed", "cancelled", "preempted"
 ]
