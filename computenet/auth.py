@@ -19,6 +19,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -41,6 +42,7 @@ __all__ = [
     "TokenInfo",
     "TokenStore",
     "bind",
+    "bound",
     "current",
     "is_operator",
     "owns",
@@ -94,6 +96,16 @@ def reset(token: contextvars.Token[Principal]) -> None:
     # A generator finished in another context cannot reset; the value dies with the call.
     with contextlib.suppress(ValueError):
         _current.reset(token)
+
+
+@contextlib.contextmanager
+def bound(principal: Principal) -> Iterator[None]:
+    """``principal`` is the current one inside the block."""
+    token = bind(principal)
+    try:
+        yield
+    finally:
+        reset(token)
 
 
 def is_operator() -> bool:

@@ -436,20 +436,27 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 await context.abort_with_status(error_status(exc))
                 return None
 
-        if handler.unary_unary is not None:
-            inner = handler.unary_unary
-
-            async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        def answering_once(inner: Any) -> Any:
+            # Unary-unary and stream-unary handlers differ only in their first argument.
+            async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 principal = await principal_for(context)
                 assert principal is not None
-                token = auth.bind(principal)
-                try:
+                with auth.bound(principal):
                     return await inner(request, context)
-                finally:
-                    auth.reset(token)
 
+            return call
+
+        if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                unary_unary, handler.request_deserializer, handler.response_serializer
+                answering_once(handler.unary_unary),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        if handler.stream_unary is not None:
+            return grpc.stream_unary_rpc_method_handler(
+                answering_once(handler.stream_unary),
+                handler.request_deserializer,
+                handler.response_serializer,
             )
         if handler.unary_stream is not None:
             inner_us = handler.unary_stream
@@ -457,30 +464,12 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 principal = await principal_for(context)
                 assert principal is not None
-                token = auth.bind(principal)
-                try:
+                with auth.bound(principal):
                     async for item in inner_us(request, context):
                         yield item
-                finally:
-                    auth.reset(token)
 
             return grpc.unary_stream_rpc_method_handler(
                 unary_stream, handler.request_deserializer, handler.response_serializer
-            )
-        if handler.stream_unary is not None:
-            inner_su = handler.stream_unary
-
-            async def stream_unary(requests: Any, context: grpc.aio.ServicerContext) -> Any:
-                principal = await principal_for(context)
-                assert principal is not None
-                token = auth.bind(principal)
-                try:
-                    return await inner_su(requests, context)
-                finally:
-                    auth.reset(token)
-
-            return grpc.stream_unary_rpc_method_handler(
-                stream_unary, handler.request_deserializer, handler.response_serializer
             )
         return handler
 
