@@ -7,7 +7,7 @@ columns that lists filter on; ``job_to_row`` / ``job_from_row`` are the only map
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -326,31 +326,6 @@ class JobStore:
     @property
     def engine(self) -> Engine:
         return self._engine
-
-    def insert(self, jobs: Sequence[Job]) -> list[int]:
-        """Commit new jobs in one transaction; returns their submission numbers."""
-        rows = [job_to_row(j) for j in jobs]
-        with self._write_lock, Session(self._engine) as session:
-            session.add_all(rows)
-            try:
-                session.commit()
-            except IntegrityError as exc:
-                session.rollback()
-                raise AlreadyExists(f"a job with that id or request_id exists: {exc.orig}") from exc
-            return [int(r.seq or 0) for r in rows]
-
-    def update(self, jobs: Iterable[Job]) -> None:
-        """Commit changed jobs (state, placement, explanation, times) in one transaction."""
-        with self._write_lock, Session(self._engine) as session:
-            for job in jobs:
-                new = job_to_row(job)
-                values = {k: getattr(new, k) for k in _UPDATABLE}
-                session.execute(
-                    sa.update(JobRow)
-                    .where(col(JobRow.tenant) == job.tenant, col(JobRow.id) == job.id)
-                    .values(**values)
-                )
-            session.commit()
 
     def write(
         self,
