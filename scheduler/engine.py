@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -321,7 +321,8 @@ class Engine:
         # Job ids need to be unique, not secret: a seeded PRNG avoids an os.urandom (a GIL
         # round trip) per submission.
         self._ids = random.Random()
-        self._recent: deque[TaskShape] = deque(maxlen=_MIX_WINDOW)
+        self._recent: deque[TaskShape] = deque()
+        self._recent_counts: Counter[TaskShape] = Counter()
         self._since_mix = 0
         self._mix: TaskMix | None = None
         self._leader: Callable[[], bool] = lambda: True
@@ -1022,10 +1023,15 @@ class Engine:
     def _note_shape(self, shape: TaskShape) -> None:
         """Keep the recent task shapes: the packing policy (FGD-style) scores fragmentation
         against the workload's mix of shapes, as it does on the trace replay."""
-        self._recent.append(replace(shape, models=frozenset()))
+        # Counted as shapes enter and leave the window; memory is not part of the mix (FGD).
+        key = TaskShape(shape.cpu_milli, 0, shape.num_accel, shape.accel_milli)
+        self._recent.append(key)
+        self._recent_counts[key] += 1
+        if len(self._recent) > _MIX_WINDOW:
+            self._recent_counts[self._recent.popleft()] -= 1
         self._since_mix += 1
         if self._mix is None or self._since_mix >= _MIX_EVERY:
-            self._mix = TaskMix.from_shapes(self._recent)
+            self._mix = TaskMix.from_counts(self._recent_counts)
             self._since_mix = 0
 
     def _cordon_blockers(self, dc_id: str) -> tuple[ledger_mod.Allocation, ...]:

@@ -162,6 +162,10 @@ class Placer:
         self._static: _Static | None = None
         self._layout_cache: tuple[tuple[int, int], IntArray, dict[str, int]] | None = None
         self._pue_cache: tuple[float, FloatArray, npt.NDArray[np.bool_]] | None = None
+        # Score terms of the last ranking's candidates: one explanation asks for the chosen,
+        # the runner-up and the alternatives, which overlap.
+        self._terms_memo_of: Ranking | None = None
+        self._terms_memo: dict[int, tuple[ScoreTerm, ...]] = {}
         self._region_cache: dict[
             tuple[Any, ...], tuple[IntArray, FloatArray, npt.NDArray[np.bool_]]
         ] = {}
@@ -496,12 +500,20 @@ class Placer:
         return "capacity: no set of nodes fits the gang (fragmented)"
 
     def _terms(self, policy: Policy, c: Cands, ranking: Ranking, i: int) -> tuple[ScoreTerm, ...]:
+        hit = self._terms_memo.get(i) if self._terms_memo_of is ranking else None
+        if hit is not None:
+            return hit
         weights = (policy.latency, policy.energy_cost, policy.carbon, policy.utilization)
-        raw = (float(c.rtt[i]), float(c.cost[i]), float(c.carbon[i]), float(c.idle_after[i]))
-        return tuple(
-            ScoreTerm(name, raw[k], unit, float(ranking.normalized[i, k]), weights[k])
+        raw = (c.rtt[i].item(), c.cost[i].item(), c.carbon[i].item(), c.idle_after[i].item())
+        norm = ranking.normalized[i].tolist()
+        terms = tuple(
+            ScoreTerm(name, raw[k], unit, norm[k], weights[k])
             for k, (name, unit) in enumerate(TERMS)
         )
+        if self._terms_memo_of is not ranking:
+            self._terms_memo_of, self._terms_memo = ranking, {}
+        self._terms_memo[i] = terms
+        return terms
 
     def _candidate(self, policy: Policy, c: Cands, ranking: Ranking, i: int) -> Candidate:
         feasible = int(c.code[i]) == OK
@@ -526,7 +538,8 @@ class Placer:
         binding_t = tuple(
             f"{what} ruled out {len(dcs)} data center(s)" for what, dcs in sorted(ruled.items())
         )
-        feasible = [int(i) for i in ranking.order if int(c.code[int(i)]) == OK]
+        order = ranking.order
+        feasible_arr = order[c.code[order] == OK]
         if chosen is None:
             reason = _pending_reason(c)
             return Explanation(
@@ -540,11 +553,11 @@ class Placer:
                 ),
             )
         chosen_dc = int(c.dc[chosen])
-        others = [i for i in feasible if int(c.dc[i]) != chosen_dc and i != chosen]
+        others = feasible_arr[c.dc[feasible_arr] != chosen_dc]
         runner_up, runner_reason = "", ""
         mine = self._terms(policy, c, ranking, chosen)
-        if others:
-            j = others[0]
+        if len(others):
+            j = int(others[0])
             runner_up = st.dc_ids[c.dc[j]]
             theirs = self._terms(policy, c, ranking, j)
             worse = sorted(
@@ -560,18 +573,19 @@ class Placer:
                 + (", ".join(parts) if parts else "tie broken by data center order")
             )
         else:
-            out = [i for i in range(len(c)) if int(c.code[i]) != OK and int(c.dc[i]) != chosen_dc]
-            if out:
-                runner_up, runner_reason = st.dc_ids[c.dc[out[0]]], self._reason(c, out[0])
+            out = np.flatnonzero((c.code != OK) & (c.dc != chosen_dc))
+            if len(out):
+                k = int(out[0])
+                runner_up, runner_reason = st.dc_ids[c.dc[k]], self._reason(c, k)
         e = self._energy(c, chosen)
         basis = "measured" if e.pue_measured else "design"
         summary = (
             f"placed in {st.dc_ids[chosen_dc]} on {c.model[chosen] or 'CPU'}: lowest weighted "
             f"score {ranking.scores[chosen]:.3f} under policy {policy.name!r} among "
-            f"{len(feasible)} feasible candidate(s); {e.cost_cny:.2f} CNY, "
+            f"{len(feasible_arr)} feasible candidate(s); {e.cost_cny:.2f} CNY, "
             f"{e.carbon_kg:.2f} kg CO2 at PUE {e.pue:.2f} ({basis})"
         )
-        shown = [i for i in feasible if i != chosen][: _ALTERNATIVES - 1]
+        shown = [int(i) for i in feasible_arr[feasible_arr != chosen][: _ALTERNATIVES - 1]]
         shown += [int(i) for i in np.flatnonzero(c.code != OK)[:1]]
         alts = [self._candidate(policy, c, ranking, i) for i in shown]
         return Explanation(

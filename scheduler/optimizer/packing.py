@@ -155,9 +155,17 @@ class TaskMix:
         CPU-only tasks included, memory left out of the shape unless ``memory`` is set).
         Equal counts are ordered by shape so the result does not depend on input order.
         """
+        return cls.from_counts(
+            Counter(s if memory else _without_memory(s) for s in shapes), coverage=coverage
+        )
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[TaskShape, int], *, coverage: float = 0.95) -> TaskMix:
+        """:meth:`from_shapes` from shapes already counted (a caller that keeps a rolling
+        window counts as shapes come and go instead of recounting the window)."""
         if not 0 < coverage <= 1:
             raise ValueError("coverage must be in (0, 1]")
-        counts = Counter(s if memory else _without_memory(s) for s in shapes)
+        counts = {k: v for k, v in counts.items() if v > 0}
         total = sum(counts.values())
         if total == 0:
             return cls((), ())

@@ -231,7 +231,8 @@ class TestCommand:
         bad = tmp_path / "nodes.csv"
         bad.write_text("sn,cpu_milli,memory_mib,gpu,model\nx,1,1,-2,A\n")
         base = ["simulate", "--pods", str(PODS_CSV), "--out", str(tmp_path)]
-        runner = CliRunner()
+        # Wide enough that the error box does not wrap a long temporary path mid-message.
+        runner = CliRunner(env={"COLUMNS": "400"})
         r = runner.invoke(cli(), [*base, "--nodes", str(bad)])
         assert r.exit_code == 2
         assert "line 2" in r.output
