@@ -310,13 +310,11 @@ class Placer:
             known = cols >= 0
             cols, kept = cols[known], [m for m, k in zip(models, known, strict=True) if k]
             safe_rows = np.maximum(dc_rows, 0)
-            inst = (
-                table.total[np.ix_(safe_rows, cols)] if len(cols) else np.zeros((len(dc_rows), 0))
-            )
+            inst = table.total[safe_rows][:, cols] if len(cols) else np.zeros((len(dc_rows), 0))
             inst = np.where(present_dc[:, None], inst, 0)
             di, mj = np.nonzero(inst > 0)
             rows = dc_rows[di]
-            cand_models = [kept[j] for j in mj]
+            cand_models = [kept[j] for j in mj.tolist()]
             total = inst[di, mj].astype(np.float64) * 1000
             free = table.free_milli[rows, cols[mj]].astype(np.float64)
             need = float(spec.replicas * r.milli)

@@ -35,7 +35,8 @@ from scheduler.domain import (
 )
 from scheduler.engine import POLICIES, Engine, JobEvent
 from scheduler.ledger import NodeState
-from scheduler.store import JobStore
+from scheduler.store import JobStore, job_values
+from scheduler.tables import JobRow
 
 __all__: list[str] = []
 
@@ -776,6 +777,31 @@ class TestRestart:
             await fresh.set_state("acme", running.id, JobState.SUCCEEDED)
             await _until(lambda: fresh.jobs_in_memory()[waiting.name].state is JobState.SCHEDULED)
             assert_consistent(fresh)
+
+        run(body)
+
+    def test_committed_jobs_read_back_field_for_field(self, engine: SqlEngine) -> None:
+        """What the store wrote (placement, explanation with its alternatives, times, state)
+        is what a new engine reads back, for placed, waiting and updated jobs alike."""
+
+        async def body() -> None:
+            sched = await started(engine)
+            placed = await sched.submit("acme", spec(milli=250, replicas=2), request_id="r-1")
+            running = await sched.submit("acme", spec(8))
+            await sched.set_state("acme", running.id, JobState.RUNNING)
+            waiting = await sched.submit("acme", spec(8, replicas=4))
+            assert placed.explanation is not None
+            assert placed.explanation.alternatives
+            fresh = await started(engine, None)
+            mine, theirs = sched.jobs_in_memory(), fresh.jobs_in_memory()
+            for name in (placed.name, running.name, waiting.name):
+                # Compared as stored values: an infeasible alternative's score is NaN, which
+                # equals nothing, not even itself.
+                assert job_values(theirs[name]) == job_values(mine[name])
+                assert theirs[name].placement == mine[name].placement
+            assert sorted(job_values(mine[placed.name])) == sorted(
+                c.name for c in JobRow.__table__.columns if c.name != "seq"
+            )
 
         run(body)
 
