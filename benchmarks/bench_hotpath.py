@@ -772,7 +772,7 @@ def _step_costs(
     """What each CPU step of one SubmitJob costs alone, on one thread: the parts the event
     loop runs per call, and the row building the commit thread runs per job."""
     from scheduler.service import job_to_proto, spec_from_proto
-    from scheduler.store import job_to_row
+    from scheduler.store import job_values
 
     if not placed:
         return []
@@ -798,14 +798,14 @@ def _step_costs(
         return pb.SubmitJobResponse(job=job_to_proto(job)).SerializeToString()
 
     def row(i: int) -> object:
-        return job_to_row(placed[i % len(placed)])
+        return job_values(placed[i % len(placed)])
 
     out = [
         _timed(f"decode request + spec_from_proto ({network})", decode, each),
         _timed(f"Engine._check_spec ({network})", check, each),
         _timed(f"Engine._decide + release ({network})", decide, each),
         _timed(f"job_to_proto + serialize response ({network})", encode, each),
-        _timed(f"job_to_row, commit thread ({network})", row, each),
+        _timed(f"job_values, commit thread ({network})", row, each),
         _timed("uuid.uuid4().hex", lambda i: uuid.uuid4().hex, each),
     ]
     for r in out:

@@ -1028,7 +1028,10 @@ class Engine:
         self._recent.append(key)
         self._recent_counts[key] += 1
         if len(self._recent) > _MIX_WINDOW:
-            self._recent_counts[self._recent.popleft()] -= 1
+            old = self._recent.popleft()
+            self._recent_counts[old] -= 1
+            if not self._recent_counts[old]:
+                del self._recent_counts[old]  # shapes no longer seen do not pile up
         self._since_mix += 1
         if self._mix is None or self._since_mix >= _MIX_EVERY:
             self._mix = TaskMix.from_counts(self._recent_counts)

@@ -162,10 +162,6 @@ class Placer:
         self._static: _Static | None = None
         self._layout_cache: tuple[tuple[int, int], IntArray, dict[str, int]] | None = None
         self._pue_cache: tuple[float, FloatArray, npt.NDArray[np.bool_]] | None = None
-        # Score terms of the last ranking's candidates: one explanation asks for the chosen,
-        # the runner-up and the alternatives, which overlap.
-        self._terms_memo_of: Ranking | None = None
-        self._terms_memo: dict[int, tuple[ScoreTerm, ...]] = {}
         self._region_cache: dict[
             tuple[Any, ...], tuple[IntArray, FloatArray, npt.NDArray[np.bool_]]
         ] = {}
@@ -498,28 +494,23 @@ class Placer:
         return "capacity: no set of nodes fits the gang (fragmented)"
 
     def _terms(self, policy: Policy, c: Cands, ranking: Ranking, i: int) -> tuple[ScoreTerm, ...]:
-        hit = self._terms_memo.get(i) if self._terms_memo_of is ranking else None
-        if hit is not None:
-            return hit
         weights = (policy.latency, policy.energy_cost, policy.carbon, policy.utilization)
         raw = (c.rtt[i].item(), c.cost[i].item(), c.carbon[i].item(), c.idle_after[i].item())
         norm = ranking.normalized[i].tolist()
-        terms = tuple(
+        return tuple(
             ScoreTerm(name, raw[k], unit, norm[k], weights[k])
             for k, (name, unit) in enumerate(TERMS)
         )
-        if self._terms_memo_of is not ranking:
-            self._terms_memo_of, self._terms_memo = ranking, {}
-        self._terms_memo[i] = terms
-        return terms
 
-    def _candidate(self, policy: Policy, c: Cands, ranking: Ranking, i: int) -> Candidate:
+    def _candidate(
+        self, c: Cands, ranking: Ranking, i: int, terms: Callable[[int], tuple[ScoreTerm, ...]]
+    ) -> Candidate:
         feasible = int(c.code[i]) == OK
         return Candidate(
             data_center=self._statics().dc_ids[c.dc[i]],
             accelerator_model=c.model[i],
             score=float(ranking.scores[i]) if feasible else math.nan,
-            terms=self._terms(policy, c, ranking, i) if feasible else (),
+            terms=terms(i) if feasible else (),
             energy=self._energy(c, i),
             latency=self._latency(c, i),
             infeasible_reason=self._reason(c, i),
@@ -538,6 +529,14 @@ class Placer:
         )
         order = ranking.order
         feasible_arr = order[c.code[order] == OK]
+        memo: dict[int, tuple[ScoreTerm, ...]] = {}
+
+        def terms(i: int) -> tuple[ScoreTerm, ...]:
+            # The chosen, the runner-up and the shown alternatives overlap: build each once.
+            if i not in memo:
+                memo[i] = self._terms(policy, c, ranking, i)
+            return memo[i]
+
         if chosen is None:
             reason = _pending_reason(c)
             return Explanation(
@@ -546,18 +545,17 @@ class Placer:
                 pending_reason=reason.value,
                 summary=f"waiting: {reason.value}",
                 alternatives=tuple(
-                    self._candidate(policy, c, ranking, i)
-                    for i in range(min(len(c), _ALTERNATIVES))
+                    self._candidate(c, ranking, i, terms) for i in range(min(len(c), _ALTERNATIVES))
                 ),
             )
         chosen_dc = int(c.dc[chosen])
         others = feasible_arr[c.dc[feasible_arr] != chosen_dc]
         runner_up, runner_reason = "", ""
-        mine = self._terms(policy, c, ranking, chosen)
+        mine = terms(chosen)
         if len(others):
             j = int(others[0])
             runner_up = st.dc_ids[c.dc[j]]
-            theirs = self._terms(policy, c, ranking, j)
+            theirs = terms(j)
             worse = sorted(
                 (
                     (t.contribution - m.contribution, t.name)
@@ -583,9 +581,9 @@ class Placer:
             f"{len(feasible_arr)} feasible candidate(s); {e.cost_cny:.2f} CNY, "
             f"{e.carbon_kg:.2f} kg CO2 at PUE {e.pue:.2f} ({basis})"
         )
-        shown = [int(i) for i in feasible_arr[feasible_arr != chosen][: _ALTERNATIVES - 1]]
-        shown += [int(i) for i in np.flatnonzero(c.code != OK)[:1]]
-        alts = [self._candidate(policy, c, ranking, i) for i in shown]
+        shown = feasible_arr[feasible_arr != chosen][: _ALTERNATIVES - 1].tolist()
+        shown += np.flatnonzero(c.code != OK)[:1].tolist()
+        alts = [self._candidate(c, ranking, i, terms) for i in shown]
         return Explanation(
             policy=policy.name,
             terms=mine,

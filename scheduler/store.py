@@ -1,7 +1,7 @@
 """Persistence of jobs and tenant quotas over SQLModel (SQLite or PostgreSQL).
 
 Jobs are stored with their spec, placement and explanation as JSON documents beside the
-columns that lists filter on; ``job_to_row`` / ``job_from_row`` are the only mapping.
+columns that lists filter on; ``job_values`` / ``job_from_row`` are the only mapping.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from scheduler.domain import (
 )
 from scheduler.tables import JobRow, QuotaRow
 
-__all__ = ["Conflict", "JobPage", "JobStore", "job_from_row", "job_to_row"]
+__all__ = ["Conflict", "JobPage", "JobStore", "job_from_row", "job_values"]
 
 
 class Conflict(Aborted):
@@ -275,11 +275,6 @@ def job_values(job: Job) -> dict[str, Any]:
         "preemption_count": job.preemption_count,
         "state_message": job.state_message,
     }
-
-
-def job_to_row(job: Job) -> JobRow:
-    """The row of a job (``seq`` left to the database for a new job)."""
-    return JobRow(seq=job.seq or None, **job_values(job))
 
 
 def job_from_row(row: JobRow) -> Job:
