@@ -311,6 +311,8 @@ class Ledger:
         self._free_cpu = np.zeros(0, dtype=np.int64)
         self._cap_mem = np.zeros(0, dtype=np.int64)
         self._free_mem = np.zeros(0, dtype=np.int64)
+        self.layout_version = 0
+        """Bumped whenever a node is added or removed (installed capacity changed)."""
 
     # ------------------------------------------------------------------ inventory
 
@@ -379,6 +381,7 @@ class Ledger:
         d.n_slots[row] = accelerators
         d.node_ids[row] = node_id
         self._where[node_id] = (d, row)
+        self.layout_version += 1
         i = d.index
         self._cap_cpu[i] += cpu_milli
         self._free_cpu[i] += cpu_milli
@@ -416,6 +419,7 @@ class Ledger:
         d.node_ids[row] = None
         d.spare.append(row)
         del self._where[node_id]
+        self.layout_version += 1
 
     def node_arrays(self, dc: str) -> NodeArrays:
         """The read-only arrays a policy sees for ``dc`` (retired rows can never fit)."""

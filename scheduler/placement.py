@@ -66,6 +66,7 @@ _CONSTRAINT = {
 }
 _ALTERNATIVES = 4
 _PUE_REFRESH_S = 1.0
+_FIXED_CACHE_SIZE = 4096
 
 PueLookup = Callable[[DataCenter], tuple[float, bool]]
 TryPlace = Callable[[str, TaskShape, int], "tuple[ledger_mod.Allocation, ...] | None"]
@@ -123,6 +124,34 @@ class Outcome:
     """Why."""
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Fixed:
+    """A job class's candidates before the ledger's free capacity is read (see ``Cands``).
+    Shared by every decision of the class: never written to."""
+
+    dc: IntArray
+    model: list[str]
+    rows: IntArray
+    """Ledger row of each candidate's data center."""
+    cols: IntArray | None
+    """Ledger model column of each candidate; None for CPU-only jobs."""
+    need: float
+    """Milli-units (CPU milli-cores for CPU-only jobs) the whole gang needs."""
+    need_cpu: int
+    need_mem: int
+    code: IntArray
+    """Static verdicts (state, residency, latency)."""
+    rtt: FloatArray
+    rtt_estimated: npt.NDArray[np.bool_]
+    has_region: bool
+    it_kwh: FloatArray
+    kwh: FloatArray
+    cost: FloatArray
+    carbon: FloatArray
+    pue: FloatArray
+    pue_measured: npt.NDArray[np.bool_]
+
+
 @dataclass(frozen=True, slots=True)
 class _Static:
     dc_ids: tuple[str, ...]
@@ -167,6 +196,8 @@ class Placer:
         ] = {}
         self._model_cache: dict[tuple[Any, ...], list[str]] = {}
         self._rtt: dict[tuple[str, str], LatencyEstimate] = {}
+        self._fixed_cache: dict[tuple[Any, ...], _Fixed] = {}
+        self._fixed_stamp: tuple[float, int] | None = None
 
     def invalidate(self) -> None:
         """Forget everything derived from the inventory (call after any inventory change)."""
@@ -176,6 +207,7 @@ class Placer:
         self._region_cache.clear()
         self._model_cache.clear()
         self._rtt.clear()
+        self._fixed_cache.clear()
 
     @property
     def dc_ids(self) -> tuple[str, ...]:
@@ -283,36 +315,118 @@ class Placer:
 
     def candidates(self, tenant: str, spec: JobSpec, *, capacity: bool = True) -> Cands:
         """Every (data center, model) with the model installed, and its verdict and terms."""
+        fx = self._fixed(spec)
+        table = self._ledger.capacity_table()
+        rows = fx.rows
+        if fx.cols is None:
+            total = table.cap_cpu[rows].astype(np.float64)
+            free = table.free_cpu[rows].astype(np.float64)
+        else:
+            total = table.total[rows, fx.cols].astype(np.float64) * 1000
+            free = table.free_milli[rows, fx.cols].astype(np.float64)
+        need = fx.need
+        code = fx.code.copy()
+        n = len(code)
+        quota_key = [""] * n
+        if fx.cols is not None:
+            limits = self._quotas.get(tenant, {})
+            usage = self._usage.get(tenant, {})
+            for key in limits:
+                if usage.get(key, 0) + need > limits[key] * 1000 + 1e-9:
+                    hit = (code == OK) & (
+                        np.ones(n, dtype=bool)
+                        if key == "*"
+                        else np.array([m == key for m in fx.model], dtype=bool)
+                    )
+                    code[hit] = QUOTA
+                    for i in np.flatnonzero(hit):
+                        quota_key[i] = key
+        if capacity:
+            short = (
+                (free < need)
+                | (table.free_cpu[rows] < fx.need_cpu)
+                | (table.free_mem[rows] < fx.need_mem)
+            )
+            code[(code == OK) & short] = CAPACITY
+        return Cands(
+            dc=fx.dc,
+            model=fx.model,
+            code=code,
+            rtt=fx.rtt,
+            rtt_estimated=fx.rtt_estimated,
+            has_region=fx.has_region,
+            it_kwh=fx.it_kwh,
+            kwh=fx.kwh,
+            cost=fx.cost,
+            carbon=fx.carbon,
+            pue=fx.pue,
+            pue_measured=fx.pue_measured,
+            idle_after=np.where(total > 0, (free - need) / np.where(total > 0, total, 1), 0.0),
+            quota_key=quota_key,
+        )
+
+    def _fixed(self, spec: JobSpec) -> _Fixed:
+        """The part of a job's candidates that the ledger's free capacity does not change,
+        cached per job class (what the candidates depend on in the spec) until the inventory,
+        the ledger's nodes or the PUE change."""
         st = self._statics()
+        pue, measured = self._pues(st)
+        assert self._pue_cache is not None
+        # The PUE read time, not the array's id: a freed array's id can come back.
+        stamp = (self._pue_cache[0], self._ledger.layout_version)
+        if self._fixed_stamp != stamp:
+            self._fixed_cache.clear()
+            self._fixed_stamp = stamp
+        r = spec.replica
+        key = (
+            spec.kind,
+            spec.replicas,
+            r,
+            spec.expected_utilization,
+            spec.expected_duration,
+            spec.user_region,
+            spec.data_region,
+            spec.max_rtt_ms,
+            spec.residency,
+        )
+        fx = self._fixed_cache.get(key)
+        if fx is None:
+            if len(self._fixed_cache) >= _FIXED_CACHE_SIZE:
+                self._fixed_cache.clear()  # an unusual spread of job shapes: start over
+            fx = self._fixed_cache[key] = self._build_fixed(st, spec, pue, measured)
+        return fx
+
+    def _build_fixed(
+        self, st: _Static, spec: JobSpec, pue: FloatArray, measured: npt.NDArray[np.bool_]
+    ) -> _Fixed:
         models = self.eligible_models(spec)
         table = self._ledger.capacity_table()
         dc_rows, col_of = self._layout(st, table.dcs, table.models)
         present_dc = dc_rows >= 0
         r = spec.replica
-        cpu_only = models == [""]
-        need_cpu = spec.replicas * r.cpu_milli
-        need_mem = spec.replicas * r.memory_mib
-        if cpu_only:
+        cols: IntArray | None
+        if models == [""]:
             di = np.flatnonzero(present_dc & (table.cap_cpu[np.maximum(dc_rows, 0)] > 0))
             cand_models = [""] * len(di)
-            rows = dc_rows[di]
-            total = table.cap_cpu[rows].astype(np.float64)
-            free = table.free_cpu[rows].astype(np.float64)
-            need = float(need_cpu)
+            cols = None
+            need = float(spec.replicas * r.cpu_milli)
             board = np.zeros(len(di))
             scale = np.ones(len(di))
         else:
-            cols = np.array([col_of.get(m, -1) for m in models], dtype=np.int64)
-            known = cols >= 0
-            cols, kept = cols[known], [m for m, k in zip(models, known, strict=True) if k]
+            model_cols = np.array([col_of.get(m, -1) for m in models], dtype=np.int64)
+            known = model_cols >= 0
+            model_cols = model_cols[known]
+            kept = [m for m, k in zip(models, known, strict=True) if k]
             safe_rows = np.maximum(dc_rows, 0)
-            inst = table.total[safe_rows][:, cols] if len(cols) else np.zeros((len(dc_rows), 0))
+            inst = (
+                table.total[safe_rows][:, model_cols]
+                if len(model_cols)
+                else np.zeros((len(dc_rows), 0))
+            )
             inst = np.where(present_dc[:, None], inst, 0)
             di, mj = np.nonzero(inst > 0)
-            rows = dc_rows[di]
             cand_models = [kept[j] for j in mj.tolist()]
-            total = inst[di, mj].astype(np.float64) * 1000
-            free = table.free_milli[rows, cols[mj]].astype(np.float64)
+            cols = model_cols[mj]
             need = float(spec.replicas * r.milli)
             tflops = np.array([self._models[m].fp16_tflops for m in kept])
             board = np.array([self._models[m].board_power_w for m in kept])[mj]
@@ -321,38 +435,20 @@ class Placer:
             else:
                 scale = np.ones(len(di))
         static_code, rtt_all, est_all = self._region_checks(spec)
-        code = static_code[di].copy()
-        quota_key = [""] * len(di)
-        if not cpu_only:
-            limits = self._quotas.get(tenant, {})
-            usage = self._usage.get(tenant, {})
-            for key in limits:
-                if usage.get(key, 0) + need > limits[key] * 1000 + 1e-9:
-                    hit = (code == OK) & (
-                        np.ones(len(di), dtype=bool)
-                        if key == "*"
-                        else np.array([m == key for m in cand_models], dtype=bool)
-                    )
-                    code[hit] = QUOTA
-                    for i in np.flatnonzero(hit):
-                        quota_key[i] = key
-        if capacity:
-            short = (
-                (free < need)
-                | (table.free_cpu[rows] < need_cpu)
-                | (table.free_mem[rows] < need_mem)
-            )
-            code[(code == OK) & short] = CAPACITY
         util = spec.expected_utilization or DEFAULT_UTILIZATION
         hours = spec.expected_duration.total_seconds() / 3600.0
         per_replica_w = r.accelerators * board * util + r.cpu_milli / 1000 * CPU_WATTS_PER_CORE
         it_kwh = spec.replicas * per_replica_w / 1000.0 * hours * scale
-        pue, measured = self._pues(st)
         kwh = it_kwh * pue[di]
-        return Cands(
+        fx = _Fixed(
             dc=di.astype(np.int64),
             model=cand_models,
-            code=code,
+            rows=dc_rows[di],
+            cols=cols,
+            need=need,
+            need_cpu=spec.replicas * r.cpu_milli,
+            need_mem=spec.replicas * r.memory_mib,
+            code=static_code[di],
             rtt=rtt_all[di],
             rtt_estimated=est_all[di],
             has_region=bool(spec.user_region or spec.data_region),
@@ -362,9 +458,13 @@ class Placer:
             carbon=kwh * st.grid[di] / 1000.0,
             pue=pue[di],
             pue_measured=measured[di],
-            idle_after=np.where(total > 0, (free - need) / np.where(total > 0, total, 1), 0.0),
-            quota_key=quota_key,
         )
+        for a in (fx.dc, fx.rows, fx.cols, fx.code, fx.rtt, fx.rtt_estimated, fx.it_kwh, fx.kwh):
+            if a is not None:
+                a.setflags(write=False)  # shared by every decision of the class
+        for a in (fx.cost, fx.carbon, fx.pue, fx.pue_measured):
+            a.setflags(write=False)
+        return fx
 
     def _layout(
         self, st: _Static, ledger_dcs: tuple[str, ...], ledger_models: tuple[str, ...]

@@ -21,7 +21,8 @@ from sqlalchemy.engine import Engine as SqlEngine
 
 from computenet.errors import FailedPrecondition, InvalidArgument, NotFound
 from inventory.document import parse_document
-from inventory.store import InventoryStore
+from inventory.domain import Node
+from inventory.store import DATA_CENTERS, NODES, InventoryStore
 from scheduler.domain import (
     Job,
     JobKind,
@@ -411,6 +412,55 @@ class TestPlacement:
             assert job.state is JobState.SCHEDULED, job.explanation
             assert job.placement is not None
             assert {a.node for a in job.placement.allocations} == {"n1"}
+
+        run(body)
+
+    def test_repeated_job_class_sees_capacity_prices_and_new_nodes(self, engine: SqlEngine) -> None:
+        """Identical jobs share what placement caches per job class, but not the free
+        capacity: the second 8-GPU job on one 8-GPU node waits; a price change and a new node
+        reach the next decision of the same class at once."""
+
+        async def body() -> None:
+            doc = network(
+                [dc("dc-south", "south", price=0.5)], [pool("dc-south", "big", "gpu-big", 8, 1)]
+            )
+            with stores(engine, doc) as (jobs, inventory):
+                sched = Engine(jobs, inventory)
+                await sched.start()
+                first = await sched.submit("acme", spec(8))
+                assert first.placement is not None
+                second = await sched.submit("acme", spec(8))
+                assert second.state is JobState.PENDING
+                assert second.explanation is not None
+                assert second.explanation.pending_reason == PendingReason.CAPACITY.value
+
+                inventory.update(
+                    DATA_CENTERS, ("dc-south",), {"electricity_price_cny_per_kwh": 1.5}
+                )
+                await sched.cancel("acme", first.id)
+                await _until(lambda: sched.jobs_in_memory()[second.name].placement is not None)
+                placed = sched.jobs_in_memory()[second.name].placement
+                assert placed is not None
+                e = first.placement.energy
+                assert placed.energy.cost_cny == pytest.approx(3 * e.cost_cny)
+
+                inventory.create(
+                    NODES,
+                    Node(
+                        data_center="dc-south",
+                        id="extra",
+                        pool="big",
+                        accelerator_model="gpu-big",
+                        accelerator_count=8,
+                        cpu_milli=NODE_CPU,
+                        memory_mib=NODE_MEM,
+                    ),
+                )
+                await _until(lambda: "dc-south/extra" in sched.ledger)
+                third = await sched.submit("acme", spec(8))
+                assert third.placement is not None
+                assert {a.node for a in third.placement.allocations} == {"extra"}
+                assert_consistent(sched)
 
         run(body)
 
