@@ -310,6 +310,18 @@ _UPDATABLE = (
 )
 
 
+_JOBS = JobRow.__table__  # type: ignore[attr-defined]
+_INSERT = sa.insert(_JOBS).returning(_JOBS.c.seq, sort_by_parameter_order=True)
+_UPDATE = sa.update(_JOBS).where(
+    _JOBS.c.tenant == sa.bindparam("t"), _JOBS.c.id == sa.bindparam("i")
+)
+_UPDATE_IF = _UPDATE.where(_JOBS.c.state == sa.bindparam("s"))
+
+
+class _Stale(Exception):
+    """Raised inside the transaction to roll it back (an expected state did not hold)."""
+
+
 class JobStore:
     """Jobs and quotas over one SQLAlchemy engine."""
 
@@ -332,42 +344,32 @@ class JobStore:
         written and Aborted names the jobs."""
         rows = [job_values(j) for j in inserts]
         expected = expected or {}
-        with self._write_lock, Session(self._engine) as session:
-            seqs: list[int] = []
-            if rows:
-                # Core, not ORM objects: the hot path writes many small rows (group commit).
-                table = JobRow.__table__
-                try:
-                    result = session.execute(
-                        sa.insert(table).returning(table.c.seq, sort_by_parameter_order=True),  # type: ignore[attr-defined]
-                        rows,
-                    )
-                except IntegrityError as exc:
-                    session.rollback()
-                    raise AlreadyExists(
-                        f"a job with that id or request_id exists: {exc.orig}"
-                    ) from exc
-                seqs = [int(r[0]) for r in result]
-            stale: list[str] = []
-            for job in updates:
-                new = job_values(job)
-                query = sa.update(JobRow).where(
-                    col(JobRow.tenant) == job.tenant, col(JobRow.id) == job.id
-                )
-                if job.name in expected:
-                    query = query.where(col(JobRow.state) == expected[job.name].name)
-                result = session.execute(query.values(**{k: new[k] for k in _UPDATABLE}))
-                if job.name in expected and result.rowcount == 0:  # type: ignore[attr-defined]
-                    stale.append(job.name)
-            if stale:
-                session.rollback()
-                raise Conflict(stale)
-            try:
-                session.commit()
-            except IntegrityError as exc:
-                session.rollback()
-                raise AlreadyExists(f"a job with that id or request_id exists: {exc.orig}") from exc
-            return seqs
+        stale: list[str] = []
+        try:
+            # A Core connection, not an ORM session: the hot path writes many small rows
+            # (group commit) and a session's bookkeeping cost more than the rows.
+            with self._write_lock, self._engine.begin() as conn:
+                seqs = [int(r[0]) for r in conn.execute(_INSERT, rows)] if rows else []
+                for job in updates:
+                    new = job_values(job)
+                    values = {k: new[k] for k in _UPDATABLE}
+                    if job.name in expected:
+                        query = _UPDATE_IF.values(values)
+                        result = conn.execute(
+                            query,
+                            {"t": job.tenant, "i": job.id, "s": expected[job.name].name},
+                        )
+                        if result.rowcount == 0:
+                            stale.append(job.name)
+                    else:
+                        conn.execute(_UPDATE.values(values), {"t": job.tenant, "i": job.id})
+                if stale:
+                    raise _Stale
+        except _Stale:
+            raise Conflict(stale) from None
+        except IntegrityError as exc:
+            raise AlreadyExists(f"a job with that id or request_id exists: {exc.orig}") from exc
+        return seqs
 
     def get(self, tenant: str, job_id: str) -> Job:
         with Session(self._engine) as session:
