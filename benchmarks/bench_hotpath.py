@@ -57,6 +57,7 @@ from inventory.document import InventoryDocument, load_demo, parse_document
 from inventory.store import InventoryStore
 from scheduler.domain import Job, JobKind, JobSpec, ReplicaSpec
 from scheduler.engine import Engine
+from scheduler.server import tune_gc
 from scheduler.service import spec_to_proto
 from scheduler.store import JobStore
 
@@ -713,6 +714,7 @@ async def _inprocess(
     engine = db.create_engine(url)
     sched = Engine(JobStore(engine), InventoryStore(engine))
     await sched.start()
+    tune_gc()  # as the server does once started
     specs = bench_specs(net.doc)
     label = f"{net.name}: {len(net.doc.nodes):,} nodes, {len(net.doc.data_centers)} DCs"
     out: list[LoadResult] = []
