@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -126,11 +126,12 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Fixed:
-    """A job class's candidates before the ledger's free capacity is read (see ``Cands``).
-    Shared by every decision of the class: never written to."""
+    """A job class's candidates before the ledger's free capacity is read. Shared by every
+    decision of the class: its arrays are read-only."""
 
-    dc: IntArray
-    model: list[str]
+    base: Cands
+    """The candidates with their static verdicts (state, residency, latency); ``idle_after``
+    and ``quota_key`` are filled per decision."""
     rows: IntArray
     """Ledger row of each candidate's data center."""
     cols: IntArray | None
@@ -139,17 +140,6 @@ class _Fixed:
     """Milli-units (CPU milli-cores for CPU-only jobs) the whole gang needs."""
     need_cpu: int
     need_mem: int
-    code: IntArray
-    """Static verdicts (state, residency, latency)."""
-    rtt: FloatArray
-    rtt_estimated: npt.NDArray[np.bool_]
-    has_region: bool
-    it_kwh: FloatArray
-    kwh: FloatArray
-    cost: FloatArray
-    carbon: FloatArray
-    pue: FloatArray
-    pue_measured: npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +315,7 @@ class Placer:
             total = table.total[rows, fx.cols].astype(np.float64) * 1000
             free = table.free_milli[rows, fx.cols].astype(np.float64)
         need = fx.need
-        code = fx.code.copy()
+        code = fx.base.code.copy()
         n = len(code)
         quota_key = [""] * n
         if fx.cols is not None:
@@ -336,7 +326,7 @@ class Placer:
                     hit = (code == OK) & (
                         np.ones(n, dtype=bool)
                         if key == "*"
-                        else np.array([m == key for m in fx.model], dtype=bool)
+                        else np.array([m == key for m in fx.base.model], dtype=bool)
                     )
                     code[hit] = QUOTA
                     for i in np.flatnonzero(hit):
@@ -348,19 +338,9 @@ class Placer:
                 | (table.free_mem[rows] < fx.need_mem)
             )
             code[(code == OK) & short] = CAPACITY
-        return Cands(
-            dc=fx.dc,
-            model=fx.model,
+        return replace(
+            fx.base,
             code=code,
-            rtt=fx.rtt,
-            rtt_estimated=fx.rtt_estimated,
-            has_region=fx.has_region,
-            it_kwh=fx.it_kwh,
-            kwh=fx.kwh,
-            cost=fx.cost,
-            carbon=fx.carbon,
-            pue=fx.pue,
-            pue_measured=fx.pue_measured,
             idle_after=np.where(total > 0, (free - need) / np.where(total > 0, total, 1), 0.0),
             quota_key=quota_key,
         )
@@ -370,10 +350,8 @@ class Placer:
         cached per job class (what the candidates depend on in the spec) until the inventory,
         the ledger's nodes or the PUE change."""
         st = self._statics()
-        pue, measured = self._pues(st)
-        assert self._pue_cache is not None
-        # The PUE read time, not the array's id: a freed array's id can come back.
-        stamp = (self._pue_cache[0], self._ledger.layout_version)
+        read_at, pue, measured = self._pues(st)
+        stamp = (read_at, self._ledger.layout_version)
         if self._fixed_stamp != stamp:
             self._fixed_cache.clear()
             self._fixed_stamp = stamp
@@ -440,14 +418,9 @@ class Placer:
         per_replica_w = r.accelerators * board * util + r.cpu_milli / 1000 * CPU_WATTS_PER_CORE
         it_kwh = spec.replicas * per_replica_w / 1000.0 * hours * scale
         kwh = it_kwh * pue[di]
-        fx = _Fixed(
+        base = Cands(
             dc=di.astype(np.int64),
             model=cand_models,
-            rows=dc_rows[di],
-            cols=cols,
-            need=need,
-            need_cpu=spec.replicas * r.cpu_milli,
-            need_mem=spec.replicas * r.memory_mib,
             code=static_code[di],
             rtt=rtt_all[di],
             rtt_estimated=est_all[di],
@@ -458,13 +431,34 @@ class Placer:
             carbon=kwh * st.grid[di] / 1000.0,
             pue=pue[di],
             pue_measured=measured[di],
+            idle_after=np.zeros(0),
+            quota_key=[],
         )
-        for a in (fx.dc, fx.rows, fx.cols, fx.code, fx.rtt, fx.rtt_estimated, fx.it_kwh, fx.kwh):
+        rows = dc_rows[di]
+        for a in (
+            rows,
+            cols,
+            base.dc,
+            base.code,
+            base.rtt,
+            base.rtt_estimated,
+            base.it_kwh,
+            base.kwh,
+            base.cost,
+            base.carbon,
+            base.pue,
+            base.pue_measured,
+        ):
             if a is not None:
                 a.setflags(write=False)  # shared by every decision of the class
-        for a in (fx.cost, fx.carbon, fx.pue, fx.pue_measured):
-            a.setflags(write=False)
-        return fx
+        return _Fixed(
+            base,
+            rows,
+            cols,
+            need,
+            spec.replicas * r.cpu_milli,
+            spec.replicas * r.memory_mib,
+        )
 
     def _layout(
         self, st: _Static, ledger_dcs: tuple[str, ...], ledger_models: tuple[str, ...]
@@ -477,8 +471,9 @@ class Placer:
             self._layout_cache = (key, rows, {m: j for j, m in enumerate(ledger_models)})
         return self._layout_cache[1], self._layout_cache[2]
 
-    def _pues(self, st: _Static) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
-        """PUE and whether measured, per data center; re-read at most once a second."""
+    def _pues(self, st: _Static) -> tuple[float, FloatArray, npt.NDArray[np.bool_]]:
+        """When read, and the PUE and whether measured per data center; re-read at most once
+        a second."""
         now = time.monotonic()
         if self._pue_cache is None or now - self._pue_cache[0] > _PUE_REFRESH_S:
             values = [self._pue(dc) for dc in st.dcs]
@@ -487,7 +482,7 @@ class Placer:
                 np.array([v for v, _ in values], dtype=np.float64),
                 np.array([m for _, m in values], dtype=bool),
             )
-        return self._pue_cache[1], self._pue_cache[2]
+        return self._pue_cache
 
     def rank(self, cands: Cands, policy: Policy) -> Ranking:
         weights = np.array([policy.latency, policy.energy_cost, policy.carbon, policy.utilization])

@@ -330,7 +330,7 @@ class TestCrash:
 
         with load.lock:
             acked, sent, cancelled = dict(load.acked), dict(load.sent), set(load.cancelled)
-        cut_off = load.cancelling - cancelled  # sent, killed before the reply: either state
+            cut_off = load.cancelling - cancelled  # sent, killed before the reply: either state
         # Each client had one request cut off by the kill (sent, never acknowledged).
         assert len(sent) - len(acked) == WORKERS, why
         assert len(cut_off) <= WORKERS, why
