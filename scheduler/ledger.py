@@ -34,7 +34,6 @@ from scheduler.optimizer.packing import (
     MILLI,
     PAD,
     Choice,
-    MixArrays,
     NodeArrays,
     TaskMix,
     TaskShape,
@@ -42,6 +41,7 @@ from scheduler.optimizer.packing import (
     compile_mix,
     get_policy,
 )
+from scheduler.optimizer.rowkeys import RowMix, row_key, row_keys
 
 __all__ = [
     "MAX_ACCELERATORS",
@@ -64,6 +64,9 @@ MAX_ACCELERATORS: Final = 16
 
 _INITIAL_ROWS: Final = 16
 _MIX_CACHE: Final = 32
+_VERDICT_CACHE: Final = 256  # task shapes whose per-row verdicts one data center keeps
+_SCALAR_ROWS: Final = 6  # changed rows rescored one by one; more go through numpy at once
+_ROW_KEYED: Final = "computenet"  # the policy whose verdicts are per row (optimizer.rowkeys)
 
 
 class LedgerError(ValueError):
@@ -194,6 +197,28 @@ class NodeState:
     """Allocated milli per accelerator."""
 
 
+class _Verdicts:
+    """computenet's verdict on every row of one data center for one task shape: the key of
+    the row's best placement (+inf where nothing fits) and its share slot
+    (``scheduler.optimizer.rowkeys``), good for rows unchanged since ``tick``."""
+
+    __slots__ = ("allowed", "key", "mix", "slot", "tick")
+
+    def __init__(
+        self,
+        mix: RowMix,
+        allowed: npt.NDArray[np.bool_] | None,
+        key: npt.NDArray[np.float64],
+        slot: npt.NDArray[np.int64],
+        tick: int,
+    ) -> None:
+        self.mix = mix
+        self.allowed = allowed
+        self.key = key
+        self.slot = slot
+        self.tick = tick
+
+
 class _Dc:
     """The arrays of one data center; rows of removed nodes are retired and reused."""
 
@@ -211,9 +236,12 @@ class _Dc:
         "node_ids",
         "rows",
         "spare",
+        "stamp",
+        "tick",
         "used_cpu",
         "used_mem",
         "used_milli",
+        "verdicts",
     )
 
     def __init__(self, name: str, index: int, width: int) -> None:
@@ -222,8 +250,16 @@ class _Dc:
         self.rows = 0
         self.node_ids: list[str | None] = []
         self.spare: list[int] = []
+        self.tick = 0
+        """Counts changes to any row; ``stamp[row]`` is the count at the row's last change."""
+        self.verdicts: dict[TaskShape, _Verdicts] = {}
         self._alloc(_INITIAL_ROWS, width)
         self._view: NodeArrays | None = None
+
+    def touch(self, row: int) -> None:
+        """Record that ``row`` changed, so kept verdicts rescore it."""
+        self.tick += 1
+        self.stamp[row] = self.tick
 
     def _alloc(self, capacity: int, width: int) -> None:
         self.free_milli = np.full((capacity, width), PAD, dtype=np.int32)
@@ -236,6 +272,7 @@ class _Dc:
         self.cap_mem = np.zeros(capacity, dtype=np.int64)
         self.model = np.full(capacity, -1, dtype=np.int16)
         self.n_slots = np.zeros(capacity, dtype=np.int8)
+        self.stamp = np.zeros(capacity, dtype=np.int64)
 
     def grow(self, capacity: int, width: int) -> None:
         """Reallocate to at least ``capacity`` rows and ``width`` slots, keeping contents."""
@@ -250,6 +287,7 @@ class _Dc:
             self.cap_mem,
             self.model,
             self.n_slots,
+            self.stamp,
         )
         n, w = self.rows, old[0].shape[1]
         self._alloc(capacity, width)
@@ -264,10 +302,12 @@ class _Dc:
             self.cap_mem,
             self.model,
             self.n_slots,
+            self.stamp,
         )
         for new, prev in zip(new_arrays, old[2:], strict=True):
             new[:n] = prev[:n]
         self._view = None
+        self.verdicts.clear()
 
     def view(self) -> NodeArrays:
         """Read-only views of the live rows (cached until the shape of the arrays changes)."""
@@ -302,7 +342,7 @@ class Ledger:
         self._dcs: dict[str, _Dc] = {}
         self._where: dict[str, tuple[_Dc, int]] = {}
         self._allowed: dict[frozenset[str], npt.NDArray[np.bool_] | None] = {}
-        self._mixes: dict[int, tuple[TaskMix, MixArrays]] = {}
+        self._mixes: dict[int, tuple[TaskMix, RowMix]] = {}
         self._total = np.zeros((0, 0), dtype=np.int64)
         self._free_whole = np.zeros((0, 0), dtype=np.int64)
         self._free_milli = np.zeros((0, 0), dtype=np.int64)
@@ -380,6 +420,7 @@ class Ledger:
         d.model[row] = mid
         d.n_slots[row] = accelerators
         d.node_ids[row] = node_id
+        d.touch(row)
         self._where[node_id] = (d, row)
         self.layout_version += 1
         i = d.index
@@ -417,6 +458,7 @@ class Ledger:
         d.model[row] = -1
         d.n_slots[row] = 0
         d.node_ids[row] = None
+        d.touch(row)
         d.spare.append(row)
         del self._where[node_id]
         self.layout_version += 1
@@ -450,12 +492,18 @@ class Ledger:
         d = self._dc(dc)
         fn = get_policy(policy)
         allowed = self._allowed_for(shape.models)
-        mixa = self._compiled(mix) if mix is not None else None
+        rm = self._compiled(mix) if mix is not None else None
+        mixa = rm.mix if rm is not None else None
+        # computenet's verdicts are per row: keep them and rescore only rows that changed.
+        kept = rm if policy == _ROW_KEYED and rm is not None and not rm.mix.empty else None
         nodes = d.view()
         taken: list[Allocation] = []
         try:
             for _ in range(replicas):
-                choice = fn(shape, nodes, allowed=allowed, mix=mixa, rng=rng)
+                if kept is not None:
+                    choice = self._kept_choice(d, shape, allowed, kept)
+                else:
+                    choice = fn(shape, nodes, allowed=allowed, mix=mixa, rng=rng)
                 if choice is None:
                     break
                 taken.append(self._take_choice(d, shape, choice))
@@ -466,6 +514,39 @@ class Ledger:
             raise
         self._undo(d, taken)
         return None
+
+    def _kept_choice(
+        self, d: _Dc, shape: TaskShape, allowed: npt.NDArray[np.bool_] | None, rm: RowMix
+    ) -> Choice | None:
+        """computenet's choice from the data center's kept per-row verdicts on ``shape``."""
+        nodes = d.view()
+        v = d.verdicts.get(shape)
+        if v is None or v.mix is not rm or v.allowed is not allowed or v.key.shape[0] != d.rows:
+            key, slot = row_keys(shape, nodes, np.arange(d.rows), allowed, rm.mix)
+            if len(d.verdicts) >= _VERDICT_CACHE:
+                d.verdicts.clear()
+            v = d.verdicts[shape] = _Verdicts(rm, allowed, key, slot, d.tick)
+        elif v.tick != d.tick:
+            changed = np.flatnonzero(d.stamp[: d.rows] > v.tick)
+            if changed.shape[0] <= _SCALAR_ROWS:
+                for r in changed.tolist():
+                    v.key[r], v.slot[r] = row_key(shape, nodes, r, allowed, rm)
+            else:
+                v.key[changed], v.slot[changed] = row_keys(shape, nodes, changed, allowed, rm.mix)
+            v.tick = d.tick
+        row = int(v.key.argmin())
+        if v.key[row] == np.inf:
+            return None
+        if shape.shares_accel:
+            return Choice(row, (int(v.slot[row]),))
+        if shape.num_accel == 0:
+            return Choice(row, ())
+        return Choice(
+            row,
+            tuple(
+                int(i) for i in np.flatnonzero(nodes.free_milli[row] == MILLI)[: shape.num_accel]
+            ),
+        )
 
     def _undo(self, d: _Dc, taken: list[Allocation]) -> None:
         for a in reversed(taken):
@@ -561,6 +642,7 @@ class Ledger:
         self, d: _Dc, row: int, slots: tuple[int, ...], milli: int, cpu: int, mem: int
     ) -> None:
         i, mid = d.index, int(d.model[row])
+        d.touch(row)
         d.free_cpu[row] -= cpu
         d.used_cpu[row] += cpu
         d.free_mem[row] -= mem
@@ -581,6 +663,7 @@ class Ledger:
         self, d: _Dc, row: int, slots: tuple[int, ...], milli: int, cpu: int, mem: int
     ) -> None:
         i, mid = d.index, int(d.model[row])
+        d.touch(row)
         d.free_cpu[row] += cpu
         d.used_cpu[row] -= cpu
         d.free_mem[row] += mem
@@ -748,6 +831,8 @@ class Ledger:
             # Masks and compiled mixes are indexed by model id: rebuild them lazily.
             self._allowed.clear()
             self._mixes.clear()
+            for d in self._dcs.values():
+                d.verdicts.clear()
         return mid
 
     def _grow_stats(self) -> None:
@@ -779,12 +864,12 @@ class Ledger:
             self._allowed[models] = allowed_mask(models, self._model_ids)
         return self._allowed[models]
 
-    def _compiled(self, mix: TaskMix) -> MixArrays:
+    def _compiled(self, mix: TaskMix) -> RowMix:
         hit = self._mixes.get(id(mix))
         if hit is not None and hit[0] is mix:
             return hit[1]
-        arrays = compile_mix(mix, self._model_ids)
+        compiled = RowMix.of(compile_mix(mix, self._model_ids))
         if len(self._mixes) >= _MIX_CACHE:
             self._mixes.clear()
-        self._mixes[id(mix)] = (mix, arrays)
-        return arrays
+        self._mixes[id(mix)] = (mix, compiled)
+        return compiled

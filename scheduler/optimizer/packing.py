@@ -726,6 +726,11 @@ def computenet(
     if mix is None or mix.empty:
         return bestfit(shape, nodes, allowed=allowed)
     cand = _candidates(shape, nodes, rows, mix)
+    return _choice(shape, nodes, cand, _computenet_keys(shape, cand, mix))
+
+
+def _computenet_keys(shape: TaskShape, cand: _Candidates, mix: MixArrays) -> FloatArray:
+    """computenet's key of every candidate (lower wins): the score in 40-milli bands."""
     score = cand.frag_delta
     rho = mix.cpu_per_milli
     if rho > 0:
@@ -735,7 +740,8 @@ def computenet(
     if shape.shares_accel:
         waste = mix.gap_waste
         score = score + _GAP_VALUE * (waste[cand.gap - shape.accel_milli] - waste[cand.gap])
-    return _choice(shape, nodes, cand, np.round(score / _BAND))
+    keys: FloatArray = np.round(score / _BAND)
+    return keys
 
 
 POLICIES: Final[Mapping[str, Policy]] = {
