@@ -556,6 +556,10 @@ class LoadResult:
     """Median latency of one call."""
     p99_ms: float
     """99th-percentile latency of one call."""
+    server_cpu_us: float = math.nan
+    """CPU (all threads, user + system) the server process spent per call; NaN in process."""
+    client_cpu_us: float = math.nan
+    """CPU the benchmark's own process (the gRPC client) spent per call."""
 
     @property
     def rate(self) -> float:
@@ -575,14 +579,28 @@ def _percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its threads so far (NaN where /proc is not)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _closed_loop(
     label: str,
     call: Callable[[], Awaitable[bool]],
     concurrency: int,
     seconds: float,
     warmup: float,
+    server_pid: int | None = None,
 ) -> LoadResult:
-    """``concurrency`` coroutines calling back to back; calls that start in the window count."""
+    """``concurrency`` coroutines calling back to back; calls that start in the window count.
+
+    With ``server_pid``, the CPU both processes spent from the window's start until the last
+    call returned is divided by the calls that returned in that span.
+    """
     loop = asyncio.get_running_loop()
     begin = loop.time() + warmup
     end = begin + seconds
@@ -590,9 +608,19 @@ async def _closed_loop(
     placed = 0
     errors: list[str] = []
     last_done = begin
+    returned = 0  # calls that returned after the window opened, wherever they started
+    cpu_at_begin: list[float] = []
+
+    def mark() -> None:
+        cpu_at_begin[:] = [
+            _cpu_seconds(server_pid) if server_pid else math.nan,
+            time.process_time(),
+        ]
+
+    loop.call_at(begin, mark)
 
     async def worker() -> None:
-        nonlocal placed, last_done
+        nonlocal placed, last_done, returned
         while (t0 := loop.time()) < end:
             try:
                 ok = await call()
@@ -602,12 +630,17 @@ async def _closed_loop(
                     errors.append(f"{exc.code().name}: {exc.details()}")
                     continue
             t1 = loop.time()
+            returned += t1 >= begin
             if t0 >= begin:
                 latencies.append(t1 - t0)
                 placed += ok
                 last_done = max(last_done, t1)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
+    server_cpu = client_cpu = math.nan
+    if cpu_at_begin and returned:
+        server_cpu = (_cpu_seconds(server_pid) if server_pid else math.nan) - cpu_at_begin[0]
+        client_cpu = time.process_time() - cpu_at_begin[1]
     if errors:
         _progress(f"{label}: {len(errors)} errors, first: {errors[0]}")
     return LoadResult(
@@ -619,12 +652,15 @@ async def _closed_loop(
         max(last_done - begin, 1e-9),
         _percentile(latencies, 0.50) * 1000,
         _percentile(latencies, 0.99) * 1000,
+        server_cpu / max(returned, 1) * 1e6,
+        client_cpu / max(returned, 1) * 1e6,
     )
 
 
 async def _echo_levels(
-    port: int, levels: Sequence[int], seconds: float, warmup: float, payload: bytes
+    child: _Child, levels: Sequence[int], seconds: float, warmup: float, payload: bytes
 ) -> list[LoadResult]:
+    port = child.port
     out = []
     for c in levels:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -635,7 +671,7 @@ async def _echo_levels(
                 await echo(payload, timeout=30)
                 return True
 
-            r = await _closed_loop("echo", call, c, seconds, warmup)
+            r = await _closed_loop("echo", call, c, seconds, warmup, child.process.pid)
         _progress(f"echo c={c}: {r.rate:,.0f} req/s, p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms")
         out.append(r)
     return out
@@ -656,7 +692,7 @@ def _submit_requests_for(specs: Sequence[JobSpec]) -> list[pb.SubmitJobRequest]:
 
 async def _submit_levels(
     label: str,
-    port: int,
+    child: _Child,
     levels: Sequence[int],
     seconds: float,
     warmup: float,
@@ -665,7 +701,7 @@ async def _submit_levels(
     templates = _submit_requests(doc)
     out = []
     for c in levels:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{child.port}") as channel:
             await channel.channel_ready()
             stub = pb_grpc.SchedulerServiceStub(channel)  # type: ignore[no-untyped-call]
             turn = itertools.cycle(templates)
@@ -678,7 +714,7 @@ async def _submit_levels(
                 response = await stub.SubmitJob(request, timeout=30)
                 return bool(response.job.state == pb.Job.STATE_SCHEDULED)
 
-            r = await _closed_loop(label, call, c, seconds, warmup)
+            r = await _closed_loop(label, call, c, seconds, warmup, child.process.pid)
         _progress(
             f"{label} c={c}: {r.placed_rate:,.0f} placements/s ({r.rate:,.0f} calls/s), "
             f"p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms, errors {r.errors}"
@@ -968,9 +1004,7 @@ async def _profiled_level(
     child.signal(signal.SIGUSR1)
     await asyncio.sleep(0.2)
     # Longer than a measured level: the sampler gets the GIL only so often.
-    await _submit_levels(
-        f"SubmitJob ({mode})", child.port, [concurrency], max(seconds, 5.0), 0.2, doc
-    )
+    await _submit_levels(f"SubmitJob ({mode})", child, [concurrency], max(seconds, 5.0), 0.2, doc)
     child.signal(signal.SIGUSR2)
     for _ in range(300):  # the child writes the file: no event to wait on across processes
         if done.exists():
@@ -990,7 +1024,7 @@ def _table(results: Sequence[LoadResult], echo: dict[int, LoadResult] | None) ->
     head = f"{'benchmark':<62} {'conc':>4} {'placed/s':>10} {'calls/s':>10} {'p50 ms':>8}"
     head += f" {'p99 ms':>8} {'errors':>6}"
     if echo:
-        head += f" {'÷ echo':>7}"
+        head += f" {'÷ echo':>7} {'srv us':>7} {'cli us':>7}"
     lines = [head, "-" * len(head)]
     for r in results:
         line = f"{r.label:<62} {r.concurrency:>4} {r.placed_rate:>10,.0f} {r.rate:>10,.0f} "
@@ -998,6 +1032,7 @@ def _table(results: Sequence[LoadResult], echo: dict[int, LoadResult] | None) ->
         if echo:
             base = echo.get(r.concurrency)
             line += f" {r.placed_rate / base.rate:>7.1%}" if base and base.rate else f" {'':>7}"
+            line += f" {r.server_cpu_us:>7,.0f} {r.client_cpu_us:>7,.0f}"
         lines.append(line)
     return "\n".join(lines)
 
@@ -1095,7 +1130,7 @@ async def _run(args: argparse.Namespace, workdir: Path) -> int:
         _progress("starting the echo server (separate process)")
         child = _spawn("echo", workdir)
         try:
-            echo = await _echo_levels(child.port, args.levels, args.seconds, args.warmup, payload)
+            echo = await _echo_levels(child, args.levels, args.seconds, args.warmup, payload)
         finally:
             child.stop()
         backends: list[tuple[str, contextlib.AbstractContextManager[str]]] = [
@@ -1119,7 +1154,7 @@ async def _run(args: argparse.Namespace, workdir: Path) -> int:
                 try:
                     label = f"SubmitJob gRPC {name} ({args.grpc_network})"
                     submit[name] = await _submit_levels(
-                        label, child.port, args.levels, args.seconds, args.warmup, grpc_doc
+                        label, child, args.levels, args.seconds, args.warmup, grpc_doc
                     )
                     if args.profile and name == "SQLite":
                         for mode in ("sample", "cprofile"):
@@ -1159,7 +1194,10 @@ async def _run(args: argparse.Namespace, workdir: Path) -> int:
         f"figures), python {sys.version.split()[0]}, grpcio {grpc.__version__}"
     )
     if echo:
-        print("\n-- gRPC (server in its own process; ÷ echo = placements/s over echo req/s)")
+        print(
+            "\n-- gRPC (server in its own process; ÷ echo = placements/s over echo req/s;"
+            " srv us, cli us = CPU per call of the server and of the client process)"
+        )
         print(_table(echo + [r for rs in submit.values() for r in rs], echo_by_c))
         for name, stats in server_stats.items():
             tx = stats.get("transactions")

@@ -351,6 +351,7 @@ class Ledger:
         self._free_cpu = np.zeros(0, dtype=np.int64)
         self._cap_mem = np.zeros(0, dtype=np.int64)
         self._free_mem = np.zeros(0, dtype=np.int64)
+        self._table_view: CapacityTable | None = None
         self.layout_version = 0
         """Bumped whenever a node is added or removed (installed capacity changed)."""
 
@@ -728,6 +729,31 @@ class Ledger:
             free_mem=self._free_mem.copy(),
         )
 
+    def capacity_view(self) -> CapacityTable:
+        """:meth:`capacity_table` without the copies: read-only views of the live arrays.
+
+        They change as the ledger does, so read what you need at once (the placer does, once
+        per decision); keep :meth:`capacity_table` for anything that must stay still.
+        """
+        if self._table_view is None:
+            arrays = [
+                a.view()
+                for a in (
+                    self._total,
+                    self._free_whole,
+                    self._free_milli,
+                    self._nodes,
+                    self._cap_cpu,
+                    self._free_cpu,
+                    self._cap_mem,
+                    self._free_mem,
+                )
+            ]
+            for a in arrays:
+                a.flags.writeable = False
+            self._table_view = CapacityTable(self.data_centers, self.models, *arrays)
+        return self._table_view
+
     def snapshot(self) -> dict[str, NodeState]:
         """Every node's capacity, free and allocated amounts, by node id."""
         out: dict[str, NodeState] = {}
@@ -856,6 +882,7 @@ class Ledger:
         self._free_cpu = grown1(self._free_cpu)
         self._cap_mem = grown1(self._cap_mem)
         self._free_mem = grown1(self._free_mem)
+        self._table_view = None
 
     def _allowed_for(self, models: frozenset[str]) -> npt.NDArray[np.bool_] | None:
         if not models:

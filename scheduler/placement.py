@@ -104,12 +104,17 @@ class Cands:
     """Share of the pool left idle after placing."""
     quota_key: list[str]
     """For QUOTA: which limit."""
+    terms: FloatArray
+    """(candidates, len(TERMS)) the score terms' raw values: rtt, cost, carbon, idle_after."""
+    facts: FloatArray
+    """(candidates, 5) it_kwh, kwh, pue, pue_measured, rtt_estimated side by side, so an
+    explanation reads the few candidates it shows in one go."""
 
     def __len__(self) -> int:
         return int(self.dc.shape[0])
 
     def values(self) -> FloatArray:
-        return np.column_stack((self.rtt, self.cost, self.carbon, self.idle_after))
+        return self.terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +145,9 @@ class _Fixed:
     """Milli-units (CPU milli-cores for CPU-only jobs) the whole gang needs."""
     need_cpu: int
     need_mem: int
+    total: FloatArray
+    """Installed milli-units (CPU milli-cores) of each candidate's pool; +inf where none, so
+    that its idle share comes out 0."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +196,7 @@ class Placer:
         self._rtt: dict[tuple[str, str], LatencyEstimate] = {}
         self._fixed_cache: dict[tuple[Any, ...], _Fixed] = {}
         self._fixed_stamp: tuple[float, int] | None = None
+        self._weights: dict[Policy, FloatArray] = {}
 
     def invalidate(self) -> None:
         """Forget everything derived from the inventory (call after any inventory change)."""
@@ -306,14 +315,9 @@ class Placer:
     def candidates(self, tenant: str, spec: JobSpec, *, capacity: bool = True) -> Cands:
         """Every (data center, model) with the model installed, and its verdict and terms."""
         fx = self._fixed(spec)
-        table = self._ledger.capacity_table()
+        table = self._ledger.capacity_view()
         rows = fx.rows
-        if fx.cols is None:
-            total = table.cap_cpu[rows].astype(np.float64)
-            free = table.free_cpu[rows].astype(np.float64)
-        else:
-            total = table.total[rows, fx.cols].astype(np.float64) * 1000
-            free = table.free_milli[rows, fx.cols].astype(np.float64)
+        free = table.free_cpu[rows] if fx.cols is None else table.free_milli[rows, fx.cols]
         need = fx.need
         code = fx.base.code.copy()
         n = len(code)
@@ -338,12 +342,9 @@ class Placer:
                 | (table.free_mem[rows] < fx.need_mem)
             )
             code[(code == OK) & short] = CAPACITY
-        return replace(
-            fx.base,
-            code=code,
-            idle_after=np.where(total > 0, (free - need) / np.where(total > 0, total, 1), 0.0),
-            quota_key=quota_key,
-        )
+        terms = fx.base.terms.copy()
+        terms[:, 3] = (free - need) / fx.total
+        return replace(fx.base, code=code, idle_after=terms[:, 3], quota_key=quota_key, terms=terms)
 
     def _fixed(self, spec: JobSpec) -> _Fixed:
         """The part of a job's candidates that the ledger's free capacity does not change,
@@ -378,7 +379,7 @@ class Placer:
         self, st: _Static, spec: JobSpec, pue: FloatArray, measured: npt.NDArray[np.bool_]
     ) -> _Fixed:
         models = self.eligible_models(spec)
-        table = self._ledger.capacity_table()
+        table = self._ledger.capacity_view()
         dc_rows, col_of = self._layout(st, table.dcs, table.models)
         present_dc = dc_rows >= 0
         r = spec.replica
@@ -418,6 +419,13 @@ class Placer:
         per_replica_w = r.accelerators * board * util + r.cpu_milli / 1000 * CPU_WATTS_PER_CORE
         it_kwh = spec.replicas * per_replica_w / 1000.0 * hours * scale
         kwh = it_kwh * pue[di]
+        if cols is None:
+            total = table.cap_cpu[dc_rows[di]].astype(np.float64)
+        else:
+            total = table.total[dc_rows[di], cols].astype(np.float64) * 1000
+        total[total <= 0] = np.inf
+        cost = kwh * st.price[di]
+        carbon = kwh * st.grid[di] / 1000.0
         base = Cands(
             dc=di.astype(np.int64),
             model=cand_models,
@@ -427,12 +435,14 @@ class Placer:
             has_region=bool(spec.user_region or spec.data_region),
             it_kwh=it_kwh,
             kwh=kwh,
-            cost=kwh * st.price[di],
-            carbon=kwh * st.grid[di] / 1000.0,
+            cost=cost,
+            carbon=carbon,
             pue=pue[di],
             pue_measured=measured[di],
             idle_after=np.zeros(0),
             quota_key=[],
+            terms=np.column_stack((rtt_all[di], cost, carbon, np.zeros(len(di)))),
+            facts=np.column_stack((it_kwh, kwh, pue[di], measured[di], est_all[di])),
         )
         rows = dc_rows[di]
         for a in (
@@ -448,6 +458,9 @@ class Placer:
             base.carbon,
             base.pue,
             base.pue_measured,
+            base.terms,
+            base.facts,
+            total,
         ):
             if a is not None:
                 a.setflags(write=False)  # shared by every decision of the class
@@ -458,6 +471,7 @@ class Placer:
             need,
             spec.replicas * r.cpu_milli,
             spec.replicas * r.memory_mib,
+            total,
         )
 
     def _layout(
@@ -485,7 +499,12 @@ class Placer:
         return self._pue_cache
 
     def rank(self, cands: Cands, policy: Policy) -> Ranking:
-        weights = np.array([policy.latency, policy.energy_cost, policy.carbon, policy.utilization])
+        weights = self._weights.get(policy)
+        if weights is None:
+            weights = np.array(
+                [policy.latency, policy.energy_cost, policy.carbon, policy.utilization]
+            )
+            self._weights[policy] = weights
         return score(cands.values(), cands.code == OK, weights)
 
     # -- the decision -------------------------------------------------------------------------
@@ -588,69 +607,44 @@ class Placer:
             return "capacity: not enough free accelerators, CPU or memory"
         return "capacity: no set of nodes fits the gang (fragmented)"
 
-    def _terms(self, policy: Policy, c: Cands, ranking: Ranking, i: int) -> tuple[ScoreTerm, ...]:
-        weights = (policy.latency, policy.energy_cost, policy.carbon, policy.utilization)
-        raw = (c.rtt[i].item(), c.cost[i].item(), c.carbon[i].item(), c.idle_after[i].item())
-        norm = ranking.normalized[i].tolist()
-        return tuple(
-            ScoreTerm(name, raw[k], unit, norm[k], weights[k])
-            for k, (name, unit) in enumerate(TERMS)
-        )
-
-    def _candidate(
-        self, c: Cands, ranking: Ranking, i: int, terms: Callable[[int], tuple[ScoreTerm, ...]]
-    ) -> Candidate:
-        feasible = int(c.code[i]) == OK
-        return Candidate(
-            data_center=self._statics().dc_ids[c.dc[i]],
-            accelerator_model=c.model[i],
-            score=float(ranking.scores[i]) if feasible else math.nan,
-            terms=terms(i) if feasible else (),
-            energy=self._energy(c, i),
-            latency=self._latency(c, i),
-            infeasible_reason=self._reason(c, i),
-        )
-
     def explain(
         self, policy: Policy, c: Cands, ranking: Ranking, chosen: int | None
     ) -> Explanation:
         st = self._statics()
-        ruled: dict[str, set[int]] = {}
         out_idx = np.flatnonzero(c.code != OK)
+        ruled: dict[str, set[int]] = {}
         for code, dc in zip(c.code[out_idx].tolist(), c.dc[out_idx].tolist(), strict=True):
             ruled.setdefault(_CONSTRAINT[code], set()).add(dc)
         binding_t = tuple(
             f"{what} ruled out {len(dcs)} data center(s)" for what, dcs in sorted(ruled.items())
         )
-        order = ranking.order
-        feasible_arr = order[c.code[order] == OK]
-        memo: dict[int, tuple[ScoreTerm, ...]] = {}
-
-        def terms(i: int) -> tuple[ScoreTerm, ...]:
-            # The chosen, the runner-up and the shown alternatives overlap: build each once.
-            if i not in memo:
-                memo[i] = self._terms(policy, c, ranking, i)
-            return memo[i]
-
         if chosen is None:
             reason = _pending_reason(c)
+            shown = _Shown(self, policy, c, ranking, list(range(min(len(c), _ALTERNATIVES))))
             return Explanation(
                 policy=policy.name,
                 binding_constraints=binding_t,
                 pending_reason=reason.value,
                 summary=f"waiting: {reason.value}",
-                alternatives=tuple(
-                    self._candidate(c, ranking, i, terms) for i in range(min(len(c), _ALTERNATIVES))
-                ),
+                alternatives=tuple(shown.candidate(i) for i in shown.order),
             )
+        order = ranking.order
+        feasible_arr = order[c.code[order] == OK]
         chosen_dc = int(c.dc[chosen])
         others = feasible_arr[c.dc[feasible_arr] != chosen_dc]
+        alts = feasible_arr[feasible_arr != chosen][: _ALTERNATIVES - 1].tolist()
+        alts += out_idx[:1].tolist()
+        runner = int(others[0]) if len(others) else -1
+        if runner < 0:
+            out = out_idx[c.dc[out_idx] != chosen_dc]
+            runner = int(out[0]) if len(out) else -1
+        shown = _Shown(
+            self, policy, c, ranking, [chosen, *alts, *([runner] if runner >= 0 else [])]
+        )
+        mine = shown.terms(chosen)
         runner_up, runner_reason = "", ""
-        mine = terms(chosen)
         if len(others):
-            j = int(others[0])
-            runner_up = st.dc_ids[c.dc[j]]
-            theirs = terms(j)
+            theirs = shown.terms(runner)
             worse = sorted(
                 (
                     (t.contribution - m.contribution, t.name)
@@ -659,26 +653,21 @@ class Placer:
                 reverse=True,
             )
             parts = [f"{name} +{d:.2f}" for d, name in worse if d > 1e-9][:2]
+            runner_up = st.dc_ids[shown.dc[runner]]
             runner_reason = (
-                f"scored {ranking.scores[j]:.3f} vs {ranking.scores[chosen]:.3f} (lower wins): "
+                f"scored {shown.score[runner]:.3f} vs {shown.score[chosen]:.3f} (lower wins): "
                 + (", ".join(parts) if parts else "tie broken by data center order")
             )
-        else:
-            out = np.flatnonzero((c.code != OK) & (c.dc != chosen_dc))
-            if len(out):
-                k = int(out[0])
-                runner_up, runner_reason = st.dc_ids[c.dc[k]], self._reason(c, k)
-        e = self._energy(c, chosen)
+        elif runner >= 0:
+            runner_up, runner_reason = st.dc_ids[shown.dc[runner]], shown.reason(runner)
+        e = shown.energy(chosen)
         basis = "measured" if e.pue_measured else "design"
         summary = (
             f"placed in {st.dc_ids[chosen_dc]} on {c.model[chosen] or 'CPU'}: lowest weighted "
-            f"score {ranking.scores[chosen]:.3f} under policy {policy.name!r} among "
+            f"score {shown.score[chosen]:.3f} under policy {policy.name!r} among "
             f"{len(feasible_arr)} feasible candidate(s); {e.cost_cny:.2f} CNY, "
             f"{e.carbon_kg:.2f} kg CO2 at PUE {e.pue:.2f} ({basis})"
         )
-        shown = feasible_arr[feasible_arr != chosen][: _ALTERNATIVES - 1].tolist()
-        shown += np.flatnonzero(c.code != OK)[:1].tolist()
-        alts = [self._candidate(c, ranking, i, terms) for i in shown]
         return Explanation(
             policy=policy.name,
             terms=mine,
@@ -686,7 +675,77 @@ class Placer:
             runner_up=runner_up,
             runner_up_reason=runner_reason,
             summary=summary,
-            alternatives=tuple(alts),
+            alternatives=tuple(shown.candidate(i) for i in alts),
+        )
+
+
+class _Shown:
+    """The few candidates an explanation shows, read out of the arrays in one go (a numpy
+    scalar read costs as much as a small array read)."""
+
+    __slots__ = (
+        "_c",
+        "_memo",
+        "_placer",
+        "_policy",
+        "code",
+        "dc",
+        "facts",
+        "norm",
+        "order",
+        "raw",
+        "score",
+    )
+
+    def __init__(
+        self, placer: Placer, policy: Policy, c: Cands, ranking: Ranking, idx: list[int]
+    ) -> None:
+        take = np.array(idx, dtype=np.intp)
+        self._placer, self._policy, self._c = placer, policy, c
+        self.order = idx
+        self.code = dict(zip(idx, c.code[take].tolist(), strict=True))
+        self.dc = dict(zip(idx, c.dc[take].tolist(), strict=True))
+        self.score = dict(zip(idx, ranking.scores[take].tolist(), strict=True))
+        self.raw = dict(zip(idx, c.terms[take].tolist(), strict=True))
+        self.norm = dict(zip(idx, ranking.normalized[take].tolist(), strict=True))
+        self.facts = dict(zip(idx, c.facts[take].tolist(), strict=True))
+        self._memo: dict[int, tuple[ScoreTerm, ...]] = {}
+
+    def terms(self, i: int) -> tuple[ScoreTerm, ...]:
+        # The chosen, the runner-up and the shown alternatives overlap: build each once.
+        got = self._memo.get(i)
+        if got is None:
+            p, raw, norm = self._policy, self.raw[i], self.norm[i]
+            weights = (p.latency, p.energy_cost, p.carbon, p.utilization)
+            got = self._memo[i] = tuple(
+                ScoreTerm(name, raw[k], unit, norm[k], weights[k])
+                for k, (name, unit) in enumerate(TERMS)
+            )
+        return got
+
+    def energy(self, i: int) -> EnergyEstimate:
+        it_kwh, kwh, pue, measured, _ = self.facts[i]
+        _, cost, carbon, _ = self.raw[i]
+        return EnergyEstimate(it_kwh, kwh, cost, carbon, pue, bool(measured))
+
+    def latency(self, i: int) -> LatencyEstimate | None:
+        if not self._c.has_region:
+            return None
+        return LatencyEstimate(self.raw[i][0], bool(self.facts[i][4]))
+
+    def reason(self, i: int) -> str:
+        return self._placer._reason(self._c, i) if self.code[i] != OK else ""
+
+    def candidate(self, i: int) -> Candidate:
+        feasible = self.code[i] == OK
+        return Candidate(
+            data_center=self._placer._statics().dc_ids[self.dc[i]],
+            accelerator_model=self._c.model[i],
+            score=self.score[i] if feasible else math.nan,
+            terms=self.terms(i) if feasible else (),
+            energy=self.energy(i),
+            latency=self.latency(i),
+            infeasible_reason=self.reason(i),
         )
 
 

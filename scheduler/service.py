@@ -67,6 +67,8 @@ __all__ = [
 ]
 
 DEFAULT_DURATION = timedelta(hours=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _FILTERS = ("state", "kind", "data_center")
 
 
@@ -74,8 +76,17 @@ def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     if value is None:
         return None
     ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(value.astimezone(UTC))
+    _timestamp_into(ts, value)
     return ts
+
+
+def _timestamp_into(ts: timestamp_pb2.Timestamp, value: datetime) -> None:
+    # Timestamp.FromDatetime is pure Python and costs several times this; same result.
+    if value.tzinfo is None:
+        value = value.astimezone(UTC)
+    micros = (value - _EPOCH) // _MICROSECOND
+    ts.seconds, rest = divmod(micros, 1_000_000)
+    ts.nanos = rest * 1000
 
 
 def _duration(value: timedelta) -> duration_pb2.Duration:
@@ -143,50 +154,65 @@ def spec_from_proto(msg: pb.JobSpec, field: str = "spec") -> JobSpec:
     )
 
 
+# The *_to_proto functions fill messages in place: upb copies a sub-message passed as a
+# keyword argument, and the response of every SubmitJob carries a dozen of them.
+
+
 def spec_to_proto(spec: JobSpec) -> pb.JobSpec:
-    r = spec.replica
-    msg = pb.JobSpec(
-        kind=spec.kind.value,
-        replicas=spec.replicas,
-        replica=pb.ReplicaSpec(
-            accelerator_count=r.accelerator_count,
-            accelerator_milli=r.accelerator_milli,
-            accelerator_models=[f"acceleratorModels/{m}" for m in r.accelerator_models],
-            min_accelerator_memory_gib=r.min_accelerator_memory_gib,
-            min_fp16_tflops=r.min_fp16_tflops,
-            cpu_milli=r.cpu_milli,
-            memory_mib=r.memory_mib,
-        ),
-        expected_duration=_duration(spec.expected_duration),
-        priority=spec.priority,
-        preemptible=spec.preemptible,
-        user_region=f"regions/{spec.user_region}" if spec.user_region else "",
-        max_rtt_ms=spec.max_rtt_ms,
-        data_region=f"regions/{spec.data_region}" if spec.data_region else "",
-        residency=pb.Residency(
-            allowed_provinces=list(spec.residency.allowed_provinces),
-            allowed_regions=[f"regions/{x}" for x in spec.residency.allowed_regions],
-        ),
-        policy=spec.policy,
-        expected_utilization=spec.expected_utilization,
-        labels=dict(spec.labels),
-    )
-    if spec.deadline is not None:
-        msg.deadline.CopyFrom(_timestamp(spec.deadline))
+    msg = pb.JobSpec()
+    _spec_into(msg, spec)
     return msg
+
+
+def _spec_into(msg: pb.JobSpec, spec: JobSpec) -> None:
+    r = spec.replica
+    msg.kind = spec.kind.value
+    msg.replicas = spec.replicas
+    rep = msg.replica
+    rep.accelerator_count = r.accelerator_count
+    rep.accelerator_milli = r.accelerator_milli
+    rep.accelerator_models.extend(f"acceleratorModels/{m}" for m in r.accelerator_models)
+    rep.min_accelerator_memory_gib = r.min_accelerator_memory_gib
+    rep.min_fp16_tflops = r.min_fp16_tflops
+    rep.cpu_milli = r.cpu_milli
+    rep.memory_mib = r.memory_mib
+    msg.expected_duration.FromTimedelta(spec.expected_duration)
+    msg.priority = spec.priority
+    msg.preemptible = spec.preemptible
+    if spec.user_region:
+        msg.user_region = f"regions/{spec.user_region}"
+    msg.max_rtt_ms = spec.max_rtt_ms
+    if spec.data_region:
+        msg.data_region = f"regions/{spec.data_region}"
+    res = spec.residency
+    if res.allowed_provinces or res.allowed_regions:
+        msg.residency.allowed_provinces.extend(res.allowed_provinces)
+        msg.residency.allowed_regions.extend(f"regions/{x}" for x in res.allowed_regions)
+    else:
+        msg.residency.SetInParent()
+    msg.policy = spec.policy
+    msg.expected_utilization = spec.expected_utilization
+    if spec.labels:
+        msg.labels.update(spec.labels)
+    if spec.deadline is not None:
+        _timestamp_into(msg.deadline, spec.deadline)
 
 
 def energy_to_proto(e: EnergyEstimate | None) -> common_pb2.EnergyEstimate | None:
     if e is None:
         return None
-    return common_pb2.EnergyEstimate(
-        energy_kwh=e.energy_kwh,
-        cost_cny=e.cost_cny,
-        carbon_kg=e.carbon_kg,
-        pue=e.pue,
-        pue_basis=common_pb2.PUE_BASIS_MEASURED if e.pue_measured else common_pb2.PUE_BASIS_DESIGN,
-        it_energy_kwh=e.it_energy_kwh,
-    )
+    msg = common_pb2.EnergyEstimate()
+    _energy_into(msg, e)
+    return msg
+
+
+def _energy_into(msg: common_pb2.EnergyEstimate, e: EnergyEstimate) -> None:
+    msg.energy_kwh = e.energy_kwh
+    msg.cost_cny = e.cost_cny
+    msg.carbon_kg = e.carbon_kg
+    msg.pue = e.pue
+    msg.pue_basis = common_pb2.PUE_BASIS_MEASURED if e.pue_measured else common_pb2.PUE_BASIS_DESIGN
+    msg.it_energy_kwh = e.it_energy_kwh
 
 
 def latency_to_proto(lat: LatencyEstimate | None) -> common_pb2.LatencyEstimate | None:
@@ -197,83 +223,108 @@ def latency_to_proto(lat: LatencyEstimate | None) -> common_pb2.LatencyEstimate 
     )
 
 
+def _latency_into(msg: common_pb2.LatencyEstimate, lat: LatencyEstimate) -> None:
+    msg.rtt_ms = lat.rtt_ms
+    msg.estimated = lat.estimated
+
+
 def placement_to_proto(p: Placement | None) -> pb.Placement | None:
     if p is None:
         return None
+    msg = pb.Placement()
+    _placement_into(msg, p)
+    return msg
+
+
+def _placement_into(msg: pb.Placement, p: Placement) -> None:
     dc = f"dataCenters/{p.data_center}"
-    return pb.Placement(
-        data_center=dc,
-        accelerator_model=f"acceleratorModels/{p.accelerator_model}" if p.accelerator_model else "",
-        allocations=[
-            pb.Allocation(
-                node=f"{dc}/nodes/{a.node}",
-                accelerator_indices=list(a.slots),
-                accelerator_milli=a.milli,
-                cpu_milli=a.cpu_milli,
-                memory_mib=a.memory_mib,
-            )
-            for a in p.allocations
-        ],
-        energy=energy_to_proto(p.energy),
-        latency=latency_to_proto(p.latency),
-        place_time=_timestamp(p.place_time),
-    )
+    msg.data_center = dc
+    if p.accelerator_model:
+        msg.accelerator_model = f"acceleratorModels/{p.accelerator_model}"
+    for a in p.allocations:
+        msg.allocations.add(
+            node=f"{dc}/nodes/{a.node}",
+            accelerator_indices=a.slots,
+            accelerator_milli=a.milli,
+            cpu_milli=a.cpu_milli,
+            memory_mib=a.memory_mib,
+        )
+    if p.energy is not None:
+        _energy_into(msg.energy, p.energy)
+    if p.latency is not None:
+        _latency_into(msg.latency, p.latency)
+    _timestamp_into(msg.place_time, p.place_time)
 
 
-def _term(t: ScoreTerm) -> pb.ScoreTerm:
-    return pb.ScoreTerm(
-        name=t.name,
-        value=t.value,
-        unit=t.unit,
-        normalized=t.normalized,
-        weight=t.weight,
-        contribution=t.contribution,
-    )
+def _terms_into(out: Any, terms: tuple[ScoreTerm, ...]) -> None:
+    for t in terms:
+        out.add(
+            name=t.name,
+            value=t.value,
+            unit=t.unit,
+            normalized=t.normalized,
+            weight=t.weight,
+            contribution=t.contribution,
+        )
 
 
-def _candidate(c: Candidate) -> pb.Candidate:
-    return pb.Candidate(
-        data_center=f"dataCenters/{c.data_center}",
-        accelerator_model=f"acceleratorModels/{c.accelerator_model}" if c.accelerator_model else "",
-        score=c.score if math.isfinite(c.score) else 0.0,
-        terms=[_term(t) for t in c.terms],
-        energy=energy_to_proto(c.energy),
-        latency=latency_to_proto(c.latency),
-        infeasible_reason=c.infeasible_reason,
-    )
+def _candidate_into(msg: pb.Candidate, c: Candidate) -> None:
+    msg.data_center = f"dataCenters/{c.data_center}"
+    if c.accelerator_model:
+        msg.accelerator_model = f"acceleratorModels/{c.accelerator_model}"
+    msg.score = c.score if math.isfinite(c.score) else 0.0
+    _terms_into(msg.terms, c.terms)
+    if c.energy is not None:
+        _energy_into(msg.energy, c.energy)
+    if c.latency is not None:
+        _latency_into(msg.latency, c.latency)
+    msg.infeasible_reason = c.infeasible_reason
 
 
 def explanation_to_proto(e: Explanation | None) -> pb.Explanation | None:
     if e is None:
         return None
-    return pb.Explanation(
-        policy=e.policy,
-        terms=[_term(t) for t in e.terms],
-        binding_constraints=list(e.binding_constraints),
-        runner_up=f"dataCenters/{e.runner_up}" if e.runner_up else "",
-        runner_up_reason=e.runner_up_reason,
-        pending_reason=e.pending_reason,
-        summary=e.summary,
-        alternatives=[_candidate(c) for c in e.alternatives],
-        decided_by=e.decided_by,
-    )
+    msg = pb.Explanation()
+    _explanation_into(msg, e)
+    return msg
+
+
+def _explanation_into(msg: pb.Explanation, e: Explanation) -> None:
+    msg.policy = e.policy
+    _terms_into(msg.terms, e.terms)
+    msg.binding_constraints.extend(e.binding_constraints)
+    if e.runner_up:
+        msg.runner_up = f"dataCenters/{e.runner_up}"
+    msg.runner_up_reason = e.runner_up_reason
+    msg.pending_reason = e.pending_reason
+    msg.summary = e.summary
+    for c in e.alternatives:
+        _candidate_into(msg.alternatives.add(), c)
+    msg.decided_by = e.decided_by
 
 
 def job_to_proto(job: Job) -> pb.Job:
-    return pb.Job(
+    msg = pb.Job(
         name=job.name,
         tenant=f"tenants/{job.tenant}",
-        spec=spec_to_proto(job.spec),
         state=job.state.value,
-        placement=placement_to_proto(job.placement),
-        explanation=explanation_to_proto(job.explanation),
-        create_time=_timestamp(job.create_time),
-        update_time=_timestamp(job.update_time),
-        start_time=_timestamp(job.start_time),
-        end_time=_timestamp(job.end_time),
         preemption_count=job.preemption_count,
         state_message=job.state_message,
     )
+    _spec_into(msg.spec, job.spec)
+    if job.placement is not None:
+        _placement_into(msg.placement, job.placement)
+    if job.explanation is not None:
+        _explanation_into(msg.explanation, job.explanation)
+    for field, value in (
+        (msg.create_time, job.create_time),
+        (msg.update_time, job.update_time),
+        (msg.start_time, job.start_time),
+        (msg.end_time, job.end_time),
+    ):
+        if value is not None:
+            _timestamp_into(field, value)
+    return msg
 
 
 def job_state_from_proto(value: int, field: str = "state") -> JobState:
