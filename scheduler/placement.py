@@ -109,6 +109,11 @@ class Cands:
     facts: FloatArray
     """(candidates, 5) it_kwh, kwh, pue, pue_measured, rtt_estimated side by side, so an
     explanation reads the few candidates it shows in one go."""
+    static_code: IntArray
+    """The verdicts that hold for the whole job class (OK, state, residency, latency);
+    ``code`` adds quota and capacity to them per decision."""
+    static_ruled: Mapping[str, frozenset[int]]
+    """Per constraint, the data centers ``static_code`` rules out."""
 
     def __len__(self) -> int:
         return int(self.dc.shape[0])
@@ -443,7 +448,13 @@ class Placer:
             quota_key=[],
             terms=np.column_stack((rtt_all[di], cost, carbon, np.zeros(len(di)))),
             facts=np.column_stack((it_kwh, kwh, pue[di], measured[di], est_all[di])),
+            static_code=static_code[di],
+            static_ruled={},
         )
+        ruled: dict[str, set[int]] = {}
+        for i in np.flatnonzero(base.static_code != OK).tolist():
+            ruled.setdefault(_CONSTRAINT[int(base.static_code[i])], set()).add(int(base.dc[i]))
+        base.static_ruled = {k: frozenset(v) for k, v in ruled.items()}
         rows = dc_rows[di]
         for a in (
             rows,
@@ -460,6 +471,7 @@ class Placer:
             base.pue_measured,
             base.terms,
             base.facts,
+            base.static_code,
             total,
         ):
             if a is not None:
@@ -612,9 +624,15 @@ class Placer:
     ) -> Explanation:
         st = self._statics()
         out_idx = np.flatnonzero(c.code != OK)
-        ruled: dict[str, set[int]] = {}
-        for code, dc in zip(c.code[out_idx].tolist(), c.dc[out_idx].tolist(), strict=True):
-            ruled.setdefault(_CONSTRAINT[code], set()).add(dc)
+        # Quota and capacity verdicts only ever replace OK: add them to the class's own.
+        ruled: Mapping[str, frozenset[int]] = c.static_ruled
+        added = np.flatnonzero(c.code != c.static_code)
+        if len(added):
+            more = dict(ruled)
+            for code, dc in zip(c.code[added].tolist(), c.dc[added].tolist(), strict=True):
+                what = _CONSTRAINT[code]
+                more[what] = more.get(what, frozenset()) | {dc}
+            ruled = more
         binding_t = tuple(
             f"{what} ruled out {len(dcs)} data center(s)" for what, dcs in sorted(ruled.items())
         )
