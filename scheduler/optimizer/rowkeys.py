@@ -58,6 +58,10 @@ class RowMix:
     """The compiled mix these lists come from."""
     class_t: tuple[int, ...]
     """Per class, the per-accelerator milli its tasks ask for."""
+    t_desc: tuple[int, ...]
+    """The distinct values of ``class_t``, largest first."""
+    class_tj: tuple[int, ...]
+    """Per class, the index of its milli in ``t_desc``."""
     class_num: tuple[int, ...]
     """Per class, the accelerators its tasks take."""
     cpu_grid: tuple[int, ...]
@@ -72,9 +76,13 @@ class RowMix:
     @classmethod
     def of(cls, mix: MixArrays) -> RowMix:
         onehot = mix.onehot.argmax(axis=1).tolist() if mix.onehot.shape[1] else []
+        class_t = tuple(int(mix.thresholds[j]) for j in mix.class_j.tolist())
+        t_desc = tuple(sorted(set(class_t), reverse=True))
         return cls(
             mix=mix,
-            class_t=tuple(int(mix.thresholds[j]) for j in mix.class_j.tolist()),
+            class_t=class_t,
+            t_desc=t_desc,
+            class_tj=tuple(t_desc.index(t) for t in class_t),
             class_num=tuple(mix.class_num.tolist()),
             cpu_grid=tuple(mix.cpu_grid.tolist()),
             class_cum=tuple(tuple(r) for r in mix.class_cum.tolist()),
@@ -156,14 +164,26 @@ def row_key(
     model = int(nodes.model[row])
     free: list[int] = nodes.free_milli[row].tolist()
     d, n_acc = shape.accel_milli, shape.num_accel
+    held = sorted((f for f in free if f > 0), reverse=True)
     if n_acc:
         if not (bool(allowed[model]) if allowed is not None else model >= 0):
             return math.inf, NO_SLOT
-        if sum(1 for f in free if f >= d) < n_acc:
+        if len(held) < n_acc or held[n_acc - 1] < d:  # fewer than n_acc slots with d free
             return math.inf, NO_SLOT
-    total = float(sum(f for f in free if f > 0))
-    count = [sum(1 for f in free if f >= t) for t in rm.class_t]
-    above = [float(sum(f for f in free if f >= t)) for t in rm.class_t]
+    total = float(sum(held))
+    # Slots with at least t free and their free milli, for every threshold in one pass.
+    n_ge: list[int] = []
+    sum_ge: list[float] = []
+    i = n = run = 0
+    for t in rm.t_desc:
+        while i < len(held) and held[i] >= t:
+            run += held[i]
+            n += 1
+            i += 1
+        n_ge.append(n)
+        sum_ge.append(float(run))
+    count = [n_ge[j] for j in rm.class_tj]
+    above = [sum_ge[j] for j in rm.class_tj]
     before = rm.value(total, count, above, rm.weights(cpu, model))
     w = rm.weights(cpu - shape.cpu_milli, model)
     stranded = 0.0
