@@ -304,13 +304,17 @@ def _explanation_into(msg: pb.Explanation, e: Explanation) -> None:
 
 
 def job_to_proto(job: Job) -> pb.Job:
-    msg = pb.Job(
-        name=job.name,
-        tenant=f"tenants/{job.tenant}",
-        state=job.state.value,
-        preemption_count=job.preemption_count,
-        state_message=job.state_message,
-    )
+    msg = pb.Job()
+    _job_into(msg, job)
+    return msg
+
+
+def _job_into(msg: pb.Job, job: Job) -> None:
+    msg.name = job.name
+    msg.tenant = f"tenants/{job.tenant}"
+    msg.state = job.state.value
+    msg.preemption_count = job.preemption_count
+    msg.state_message = job.state_message
     _spec_into(msg.spec, job.spec)
     if job.placement is not None:
         _placement_into(msg.placement, job.placement)
@@ -324,7 +328,6 @@ def job_to_proto(job: Job) -> pb.Job:
     ):
         if value is not None:
             _timestamp_into(field, value)
-    return msg
 
 
 def job_state_from_proto(value: int, field: str = "state") -> JobState:
@@ -451,24 +454,29 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         job = await self._engine.submit(
             tenant, spec, job_id=request.job_id, request_id=request.request_id
         )
-        return pb.SubmitJobResponse(job=job_to_proto(job))
+        response = pb.SubmitJobResponse()
+        _job_into(response.job, job)
+        return response
 
     @rpc
     async def QuoteJob(self, request: pb.QuoteJobRequest, context: Any) -> pb.QuoteJobResponse:
         tenant = self._tenant(request.parent)
         assert tenant is not None
         quote = await self._engine.quote(tenant, spec_from_proto(request.spec))
-        return pb.QuoteJobResponse(
-            placeable=quote.placeable,
-            placement=placement_to_proto(quote.placement),
-            predicted_start_time=_timestamp(quote.predicted_start),
-            explanation=explanation_to_proto(quote.explanation),
-        )
+        response = pb.QuoteJobResponse(placeable=quote.placeable)
+        if quote.placement is not None:
+            _placement_into(response.placement, quote.placement)
+        _timestamp_into(response.predicted_start_time, quote.predicted_start)
+        if quote.explanation is not None:
+            _explanation_into(response.explanation, quote.explanation)
+        return response
 
     @rpc
     async def GetJob(self, request: pb.GetJobRequest, context: Any) -> pb.GetJobResponse:
         job = await self._engine.get(*self._job_name(request.name))
-        return pb.GetJobResponse(job=job_to_proto(job))
+        response = pb.GetJobResponse()
+        _job_into(response.job, job)
+        return response
 
     @rpc
     async def ListJobs(self, request: pb.ListJobsRequest, context: Any) -> pb.ListJobsResponse:
@@ -487,18 +495,22 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         page = await self._engine.list(
             tenant, filters=filters, page_size=page_size(request.page_size), before_seq=before_seq
         )
-        return pb.ListJobsResponse(
-            jobs=[job_to_proto(j) for j in page.jobs],
+        response = pb.ListJobsResponse(
             next_page_token=encode_page_token(
                 (str(page.next_seq),) if page.next_seq else None, query
             ),
             total_size=page.total_size,
         )
+        for j in page.jobs:
+            _job_into(response.jobs.add(), j)
+        return response
 
     @rpc
     async def CancelJob(self, request: pb.CancelJobRequest, context: Any) -> pb.CancelJobResponse:
         job = await self._engine.cancel(*self._job_name(request.name), reason=request.reason)
-        return pb.CancelJobResponse(job=job_to_proto(job))
+        response = pb.CancelJobResponse()
+        _job_into(response.job, job)
+        return response
 
     @rpc
     async def SetJobState(
@@ -508,7 +520,9 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         tenant, job_id = self._job_name(request.name)
         state = job_state_from_proto(request.state)
         job = await self._engine.set_state(tenant, job_id, state, request.message)
-        return pb.SetJobStateResponse(job=job_to_proto(job))
+        response = pb.SetJobStateResponse()
+        _job_into(response.job, job)
+        return response
 
     @rpc_stream
     async def WatchJobs(
