@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -82,4 +83,10 @@ class TestHotPathBenchmark:
         for line in ("echo", "SubmitJob gRPC SQLite", "Engine._decide", "Engine.submit"):
             assert line in done.stdout
         assert "÷ echo" in done.stdout
-        assert (tmp_path / "bench_hotpath.json").exists()
+        results = json.loads((tmp_path / "bench_hotpath.json").read_text())
+        remote = [r for r in results if r["label"].startswith(("echo", "SubmitJob gRPC"))]
+        assert remote
+        if Path("/proc/self/stat").exists():  # where /proc is missing the figures are NaN
+            for r in remote:
+                assert r["server_cpu_us"] > 0, r
+                assert r["client_cpu_us"] > 0, r
