@@ -7,6 +7,11 @@ read the arrays; only the ledger writes them.  Alongside, it keeps per-(data cen
 model) summaries (total accelerators, free whole accelerators, free milli, node count)
 and per-data-center free CPU and memory for the data-center-level scorer.
 
+For the default ``computenet`` policy, whose verdict on a node row depends on that row alone,
+it also keeps each data center's per-row verdicts per task shape and stamps every row it
+changes, so that a placement rescores only the rows changed since the shape was last placed
+there (``scheduler.optimizer.rowkeys``); the choice is the one the policy would make afresh.
+
 Errors form one small tree::
 
     LedgerError (ValueError)
