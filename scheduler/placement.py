@@ -64,6 +64,8 @@ _CONSTRAINT = {
     CAPACITY: "capacity",
     FRAGMENTED: "capacity",
 }
+_RTT, _COST, _CARBON, _IDLE = range(4)  # columns of Cands.terms, in TERMS order
+_IT_KWH, _KWH, _PUE, _MEASURED, _ESTIMATED = range(5)  # columns of Cands.facts
 _ALTERNATIVES = 4
 _PUE_REFRESH_S = 1.0
 _FIXED_CACHE_SIZE = 4096
@@ -82,33 +84,19 @@ class Cands:
     """Model id per candidate ('' for CPU-only jobs)."""
     code: IntArray
     """OK or the first check that ruled it out."""
-    rtt: FloatArray
-    """RTT from the job's user or data region (0 when it has none)."""
-    rtt_estimated: npt.NDArray[np.bool_]
-    """Whether that RTT is a distance estimate."""
     has_region: bool
     """Whether the job has a region to measure RTT from."""
-    it_kwh: FloatArray
-    """IT energy of the whole run."""
-    kwh: FloatArray
-    """Facility energy of the whole run."""
-    cost: FloatArray
-    """CNY."""
-    carbon: FloatArray
-    """kg CO2."""
-    pue: FloatArray
-    """PUE applied."""
-    pue_measured: npt.NDArray[np.bool_]
-    """Whether measured (else design)."""
-    idle_after: FloatArray
-    """Share of the pool left idle after placing."""
     quota_key: list[str]
     """For QUOTA: which limit."""
     terms: FloatArray
-    """(candidates, len(TERMS)) the score terms' raw values: rtt, cost, carbon, idle_after."""
+    """(candidates, len(TERMS)) the score terms' raw values, columns ``_RTT`` (from the job's
+    user or data region, 0 when it has none), ``_COST`` (CNY), ``_CARBON`` (kg CO2) and
+    ``_IDLE`` (share of the pool left idle after placing)."""
     facts: FloatArray
-    """(candidates, 5) it_kwh, kwh, pue, pue_measured, rtt_estimated side by side, so an
-    explanation reads the few candidates it shows in one go."""
+    """(candidates, 5) the rest of what an explanation shows, columns ``_IT_KWH`` and ``_KWH``
+    (IT and facility energy of the whole run), ``_PUE`` (applied), ``_MEASURED`` (1 when that
+    PUE is measured, 0 for design) and ``_ESTIMATED`` (1 when the RTT is a distance
+    estimate): side by side, so an explanation reads its few candidates in one go."""
     static_code: IntArray
     """The verdicts that hold for the whole job class (OK, state, residency, latency);
     ``code`` adds quota and capacity to them per decision."""
@@ -140,7 +128,7 @@ class _Fixed:
     decision of the class: its arrays are read-only."""
 
     base: Cands
-    """The candidates with their static verdicts (state, residency, latency); ``idle_after``
+    """The candidates with their static verdicts (state, residency, latency); the idle share
     and ``quota_key`` are filled per decision."""
     rows: IntArray
     """Ledger row of each candidate's data center."""
@@ -348,8 +336,8 @@ class Placer:
             )
             code[(code == OK) & short] = CAPACITY
         terms = fx.base.terms.copy()
-        terms[:, 3] = (free - need) / fx.total
-        return replace(fx.base, code=code, idle_after=terms[:, 3], quota_key=quota_key, terms=terms)
+        terms[:, _IDLE] = (free - need) / fx.total
+        return replace(fx.base, code=code, quota_key=quota_key, terms=terms)
 
     def _fixed(self, spec: JobSpec) -> _Fixed:
         """The part of a job's candidates that the ledger's free capacity does not change,
@@ -429,26 +417,18 @@ class Placer:
         else:
             total = table.total[dc_rows[di], cols].astype(np.float64) * 1000
         total[total <= 0] = np.inf
-        cost = kwh * st.price[di]
-        carbon = kwh * st.grid[di] / 1000.0
+        code = static_code[di]
         base = Cands(
             dc=di.astype(np.int64),
             model=cand_models,
-            code=static_code[di],
-            rtt=rtt_all[di],
-            rtt_estimated=est_all[di],
+            code=code,
             has_region=bool(spec.user_region or spec.data_region),
-            it_kwh=it_kwh,
-            kwh=kwh,
-            cost=cost,
-            carbon=carbon,
-            pue=pue[di],
-            pue_measured=measured[di],
-            idle_after=np.zeros(0),
             quota_key=[],
-            terms=np.column_stack((rtt_all[di], cost, carbon, np.zeros(len(di)))),
+            terms=np.column_stack(
+                (rtt_all[di], kwh * st.price[di], kwh * st.grid[di] / 1000.0, np.zeros(len(di)))
+            ),
             facts=np.column_stack((it_kwh, kwh, pue[di], measured[di], est_all[di])),
-            static_code=static_code[di],
+            static_code=code,
             static_ruled={},
         )
         ruled: dict[str, set[int]] = {}
@@ -461,17 +441,8 @@ class Placer:
             cols,
             base.dc,
             base.code,
-            base.rtt,
-            base.rtt_estimated,
-            base.it_kwh,
-            base.kwh,
-            base.cost,
-            base.carbon,
-            base.pue,
-            base.pue_measured,
             base.terms,
             base.facts,
-            base.static_code,
             total,
         ):
             if a is not None:
@@ -559,6 +530,7 @@ class Placer:
         if chosen is None:
             return Outcome(None, (), explanation)
         dc_id = st.dc_ids[cands.dc[chosen]]
+        terms, facts = cands.terms[chosen].tolist(), cands.facts[chosen].tolist()
         placement = Placement(
             data_center=dc_id,
             accelerator_model=cands.model[chosen],
@@ -568,8 +540,8 @@ class Placer:
                 )
                 for a in allocs
             ),
-            energy=self._energy(cands, chosen),
-            latency=self._latency(cands, chosen),
+            energy=_energy_of(terms, facts),
+            latency=_latency_of(cands, terms, facts),
             place_time=now,
         )
         return Outcome(placement, allocs, explanation)
@@ -588,19 +560,6 @@ class Placer:
 
     # -- explanation --------------------------------------------------------------------------
 
-    def _energy(self, c: Cands, i: int) -> EnergyEstimate:
-        return EnergyEstimate(
-            it_energy_kwh=float(c.it_kwh[i]),
-            energy_kwh=float(c.kwh[i]),
-            cost_cny=float(c.cost[i]),
-            carbon_kg=float(c.carbon[i]),
-            pue=float(c.pue[i]),
-            pue_measured=bool(c.pue_measured[i]),
-        )
-
-    def _latency(self, c: Cands, i: int) -> LatencyEstimate | None:
-        return LatencyEstimate(float(c.rtt[i]), bool(c.rtt_estimated[i])) if c.has_region else None
-
     def _reason(self, c: Cands, i: int, spec_region: str = "") -> str:
         code = int(c.code[i])
         st = self._statics()
@@ -611,7 +570,7 @@ class Placer:
         if code == RESIDENCY:
             return "residency: outside the allowed provinces or regions"
         if code == LATENCY:
-            return f"latency: RTT {c.rtt[i]:.1f} ms is over the limit"
+            return f"latency: RTT {c.terms[i, _RTT]:.1f} ms is over the limit"
         if code == QUOTA:
             key = c.quota_key[i]
             return f"quota: the tenant's limit for {key} would be exceeded"
@@ -742,14 +701,10 @@ class _Shown:
         return got
 
     def energy(self, i: int) -> EnergyEstimate:
-        it_kwh, kwh, pue, measured, _ = self.facts[i]
-        _, cost, carbon, _ = self.raw[i]
-        return EnergyEstimate(it_kwh, kwh, cost, carbon, pue, bool(measured))
+        return _energy_of(self.raw[i], self.facts[i])
 
     def latency(self, i: int) -> LatencyEstimate | None:
-        if not self._c.has_region:
-            return None
-        return LatencyEstimate(self.raw[i][0], bool(self.facts[i][4]))
+        return _latency_of(self._c, self.raw[i], self.facts[i])
 
     def reason(self, i: int) -> str:
         return self._placer._reason(self._c, i) if self.code[i] != OK else ""
@@ -765,6 +720,22 @@ class _Shown:
             latency=self.latency(i),
             infeasible_reason=self.reason(i),
         )
+
+
+def _energy_of(terms: list[float], facts: list[float]) -> EnergyEstimate:
+    """A candidate's energy from its rows of ``Cands.terms`` and ``Cands.facts``."""
+    return EnergyEstimate(
+        it_energy_kwh=facts[_IT_KWH],
+        energy_kwh=facts[_KWH],
+        cost_cny=terms[_COST],
+        carbon_kg=terms[_CARBON],
+        pue=facts[_PUE],
+        pue_measured=bool(facts[_MEASURED]),
+    )
+
+
+def _latency_of(c: Cands, terms: list[float], facts: list[float]) -> LatencyEstimate | None:
+    return LatencyEstimate(terms[_RTT], bool(facts[_ESTIMATED])) if c.has_region else None
 
 
 def _pending_reason(c: Cands) -> PendingReason:
