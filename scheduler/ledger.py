@@ -46,7 +46,7 @@ from scheduler.optimizer.packing import (
     compile_mix,
     get_policy,
 )
-from scheduler.optimizer.rowkeys import RowMix, row_key, row_keys
+from scheduler.optimizer.rowkeys import RowMix, row_key, row_keys, verdict_choice
 
 __all__ = [
     "MAX_ACCELERATORS",
@@ -202,26 +202,21 @@ class NodeState:
     """Allocated milli per accelerator."""
 
 
+@dataclass(slots=True, eq=False)
 class _Verdicts:
-    """computenet's verdict on every row of one data center for one task shape: the key of
-    the row's best placement (+inf where nothing fits) and its share slot
+    """computenet's verdict on every row of one data center for one task shape
     (``scheduler.optimizer.rowkeys``), good for rows unchanged since ``tick``."""
 
-    __slots__ = ("allowed", "key", "mix", "slot", "tick")
-
-    def __init__(
-        self,
-        mix: RowMix,
-        allowed: npt.NDArray[np.bool_] | None,
-        key: npt.NDArray[np.float64],
-        slot: npt.NDArray[np.int64],
-        tick: int,
-    ) -> None:
-        self.mix = mix
-        self.allowed = allowed
-        self.key = key
-        self.slot = slot
-        self.tick = tick
+    mix: RowMix
+    """The compiled mix the verdicts were scored against."""
+    allowed: npt.NDArray[np.bool_] | None
+    """The shape's model mask they were scored with."""
+    key: npt.NDArray[np.float64]
+    """Per row, the key of its best placement; +inf where nothing fits."""
+    slot: npt.NDArray[np.int64]
+    """Per row, that placement's share slot."""
+    tick: int
+    """The data center's change count when they were last brought up to date."""
 
 
 class _Dc:
@@ -543,16 +538,7 @@ class Ledger:
         row = int(v.key.argmin())
         if v.key[row] == np.inf:
             return None
-        if shape.shares_accel:
-            return Choice(row, (int(v.slot[row]),))
-        if shape.num_accel == 0:
-            return Choice(row, ())
-        return Choice(
-            row,
-            tuple(
-                int(i) for i in np.flatnonzero(nodes.free_milli[row] == MILLI)[: shape.num_accel]
-            ),
-        )
+        return verdict_choice(shape, nodes, row, int(v.slot[row]))
 
     def _undo(self, d: _Dc, taken: list[Allocation]) -> None:
         for a in reversed(taken):

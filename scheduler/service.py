@@ -198,14 +198,6 @@ def _spec_into(msg: pb.JobSpec, spec: JobSpec) -> None:
         _timestamp_into(msg.deadline, spec.deadline)
 
 
-def energy_to_proto(e: EnergyEstimate | None) -> common_pb2.EnergyEstimate | None:
-    if e is None:
-        return None
-    msg = common_pb2.EnergyEstimate()
-    _energy_into(msg, e)
-    return msg
-
-
 def _energy_into(msg: common_pb2.EnergyEstimate, e: EnergyEstimate) -> None:
     msg.energy_kwh = e.energy_kwh
     msg.cost_cny = e.cost_cny
@@ -213,14 +205,6 @@ def _energy_into(msg: common_pb2.EnergyEstimate, e: EnergyEstimate) -> None:
     msg.pue = e.pue
     msg.pue_basis = common_pb2.PUE_BASIS_MEASURED if e.pue_measured else common_pb2.PUE_BASIS_DESIGN
     msg.it_energy_kwh = e.it_energy_kwh
-
-
-def latency_to_proto(lat: LatencyEstimate | None) -> common_pb2.LatencyEstimate | None:
-    return (
-        None
-        if lat is None
-        else common_pb2.LatencyEstimate(rtt_ms=lat.rtt_ms, estimated=lat.estimated)
-    )
 
 
 def _latency_into(msg: common_pb2.LatencyEstimate, lat: LatencyEstimate) -> None:

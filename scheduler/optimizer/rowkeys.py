@@ -31,6 +31,7 @@ from scheduler.optimizer.packing import (
     _STRANDED,
     MILLI,
     BoolArray,
+    Choice,
     FloatArray,
     IndexArray,
     IntArray,
@@ -39,10 +40,11 @@ from scheduler.optimizer.packing import (
     TaskShape,
     _candidates,
     _computenet_keys,
+    _slots,
     feasible,
 )
 
-__all__ = ["NO_SLOT", "RowMix", "row_key", "row_keys"]
+__all__ = ["NO_SLOT", "RowMix", "row_key", "row_keys", "verdict_choice"]
 
 NO_SLOT = -1
 """Slot of a verdict that takes no share (whole accelerators, CPU only, or nothing fits)."""
@@ -215,3 +217,9 @@ def row_key(
         if key < best or (key == best and s < best_slot):
             best, best_slot = key, s
     return best, best_slot
+
+
+def verdict_choice(shape: TaskShape, nodes: NodeArrays, row: int, slot: int) -> Choice:
+    """The placement a row's verdict stands for: its share ``slot``, or for whole
+    accelerators the row's first free ones, as the policy picks them."""
+    return Choice(row, _slots(shape, nodes.free_milli[row], slot))
