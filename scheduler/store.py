@@ -352,17 +352,14 @@ class JobStore:
                 seqs = [int(r[0]) for r in conn.execute(_INSERT, rows)] if rows else []
                 for job in updates:
                     new = job_values(job)
-                    values = {k: new[k] for k in _UPDATABLE}
+                    # Parameters named after columns become the SET clause.
+                    params = {k: new[k] for k in _UPDATABLE} | {"t": job.tenant, "i": job.id}
                     if job.name in expected:
-                        query = _UPDATE_IF.values(values)
-                        result = conn.execute(
-                            query,
-                            {"t": job.tenant, "i": job.id, "s": expected[job.name].name},
-                        )
-                        if result.rowcount == 0:
+                        params["s"] = expected[job.name].name
+                        if conn.execute(_UPDATE_IF, params).rowcount == 0:
                             stale.append(job.name)
                     else:
-                        conn.execute(_UPDATE.values(values), {"t": job.tenant, "i": job.id})
+                        conn.execute(_UPDATE, params)
                 if stale:
                     raise _Stale
         except _Stale:
