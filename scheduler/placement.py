@@ -526,11 +526,12 @@ class Placer:
                 continue
             chosen, allocs = i, got
             break
-        explanation = self.explain(policy, cands, ranking, chosen)
         if chosen is None:
-            return Outcome(None, (), explanation)
-        dc_id = st.dc_ids[cands.dc[chosen]]
+            return Outcome(None, (), self.explain(policy, cands, ranking, None, None))
         terms, facts = cands.terms[chosen].tolist(), cands.facts[chosen].tolist()
+        energy = _energy_of(terms, facts)
+        explanation = self.explain(policy, cands, ranking, chosen, energy)
+        dc_id = st.dc_ids[cands.dc[chosen]]
         placement = Placement(
             data_center=dc_id,
             accelerator_model=cands.model[chosen],
@@ -540,7 +541,7 @@ class Placer:
                 )
                 for a in allocs
             ),
-            energy=_energy_of(terms, facts),
+            energy=energy,
             latency=_latency_of(cands, terms, facts),
             place_time=now,
         )
@@ -579,8 +580,15 @@ class Placer:
         return "capacity: no set of nodes fits the gang (fragmented)"
 
     def explain(
-        self, policy: Policy, c: Cands, ranking: Ranking, chosen: int | None
+        self,
+        policy: Policy,
+        c: Cands,
+        ranking: Ranking,
+        chosen: int | None,
+        chosen_energy: EnergyEstimate | None,
     ) -> Explanation:
+        """Why ``chosen`` (or why nothing); ``chosen_energy`` is its energy, which the
+        placement carries too."""
         st = self._statics()
         out_idx = np.flatnonzero(c.code != OK)
         # Quota and capacity verdicts only ever replace OK: add them to the class's own.
@@ -637,7 +645,8 @@ class Placer:
             )
         elif runner >= 0:
             runner_up, runner_reason = st.dc_ids[shown.dc[runner]], shown.reason(runner)
-        e = shown.energy(chosen)
+        assert chosen_energy is not None, "a chosen candidate comes with its energy"
+        e = chosen_energy
         basis = "measured" if e.pue_measured else "design"
         summary = (
             f"placed in {st.dc_ids[chosen_dc]} on {c.model[chosen] or 'CPU'}: lowest weighted "
