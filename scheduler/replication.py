@@ -95,11 +95,17 @@ class Coordinator:
             await asyncio.to_thread(self._listener.join, 5.0)
 
     def _close(self) -> None:
-        for conn in (self._lock_conn, self._notify_conn):
-            if conn is not None:
-                conn.close()
-        self._lock_conn = self._notify_conn = None
+        if self._lock_conn is not None:
+            self._lock_conn.close()
+        self._lock_conn = None
         self.is_leader = False
+        with self._notify_lock:  # a notice in flight must not reopen it behind our back
+            self._drop_notify_conn()
+
+    def _drop_notify_conn(self) -> None:
+        if self._notify_conn is not None:
+            self._notify_conn.close()
+        self._notify_conn = None
 
     # -- election -----------------------------------------------------------------------------
 
@@ -146,6 +152,8 @@ class Coordinator:
     def notify(self) -> None:
         """Tell the other replicas that jobs changed (call after a commit; blocking, quick)."""
         with self._notify_lock:
+            if self._stop.is_set():
+                return  # stopping: a connection opened now would never be closed
             try:
                 if self._notify_conn is None or self._notify_conn.closed:
                     self._notify_conn = psycopg.connect(self._dsn, autocommit=True)
@@ -153,7 +161,7 @@ class Coordinator:
                 self._notify_conn.execute(f'notify "{self._channel}"')
             except psycopg.Error as exc:
                 _log.warning("notify failed; peers catch up on their next notice", error=str(exc))
-                self._notify_conn = None
+                self._drop_notify_conn()
 
     def _listen(self) -> None:
         while not self._stop.is_set():
