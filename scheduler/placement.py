@@ -102,6 +102,9 @@ class Cands:
     ``code`` adds quota and capacity to them per decision."""
     static_ruled: Mapping[str, frozenset[int]]
     """Per constraint, the data centers ``static_code`` rules out."""
+    estimates: dict[int, tuple[EnergyEstimate, LatencyEstimate | None]]
+    """Per candidate, its energy and latency, built when first shown. Neither depends on the
+    free capacity, so the dict is the class's own, shared by all its decisions."""
 
     def __len__(self) -> int:
         return int(self.dc.shape[0])
@@ -430,6 +433,7 @@ class Placer:
             facts=np.column_stack((it_kwh, kwh, pue[di], measured[di], est_all[di])),
             static_code=code,
             static_ruled={},
+            estimates={},
         )
         ruled: dict[str, set[int]] = {}
         for i in np.flatnonzero(base.static_code != OK).tolist():
@@ -528,8 +532,7 @@ class Placer:
             break
         if chosen is None:
             return Outcome(None, (), self.explain(policy, cands, ranking, None, None))
-        terms, facts = cands.terms[chosen].tolist(), cands.facts[chosen].tolist()
-        energy = _energy_of(terms, facts)
+        energy, latency = _estimates(cands, chosen)
         explanation = self.explain(policy, cands, ranking, chosen, energy)
         dc_id = st.dc_ids[cands.dc[chosen]]
         placement = Placement(
@@ -542,7 +545,7 @@ class Placer:
                 for a in allocs
             ),
             energy=energy,
-            latency=_latency_of(cands, terms, facts),
+            latency=latency,
             place_time=now,
         )
         return Outcome(placement, allocs, explanation)
@@ -676,7 +679,6 @@ class _Shown:
         "_policy",
         "code",
         "dc",
-        "facts",
         "norm",
         "order",
         "raw",
@@ -694,7 +696,6 @@ class _Shown:
         self.score = dict(zip(idx, ranking.scores[take].tolist(), strict=True))
         self.raw = dict(zip(idx, c.terms[take].tolist(), strict=True))
         self.norm = dict(zip(idx, ranking.normalized[take].tolist(), strict=True))
-        self.facts = dict(zip(idx, c.facts[take].tolist(), strict=True))
         self._memo: dict[int, tuple[ScoreTerm, ...]] = {}
 
     def terms(self, i: int) -> tuple[ScoreTerm, ...]:
@@ -709,42 +710,40 @@ class _Shown:
             )
         return got
 
-    def energy(self, i: int) -> EnergyEstimate:
-        return _energy_of(self.raw[i], self.facts[i])
-
-    def latency(self, i: int) -> LatencyEstimate | None:
-        return _latency_of(self._c, self.raw[i], self.facts[i])
-
     def reason(self, i: int) -> str:
         return self._placer._reason(self._c, i) if self.code[i] != OK else ""
 
     def candidate(self, i: int) -> Candidate:
         feasible = self.code[i] == OK
+        energy, latency = _estimates(self._c, i)
         return Candidate(
             data_center=self._placer._statics().dc_ids[self.dc[i]],
             accelerator_model=self._c.model[i],
             score=self.score[i] if feasible else math.nan,
             terms=self.terms(i) if feasible else (),
-            energy=self.energy(i),
-            latency=self.latency(i),
+            energy=energy,
+            latency=latency,
             infeasible_reason=self.reason(i),
         )
 
 
-def _energy_of(terms: list[float], facts: list[float]) -> EnergyEstimate:
-    """A candidate's energy from its rows of ``Cands.terms`` and ``Cands.facts``."""
-    return EnergyEstimate(
-        it_energy_kwh=facts[_IT_KWH],
-        energy_kwh=facts[_KWH],
-        cost_cny=terms[_COST],
-        carbon_kg=terms[_CARBON],
-        pue=facts[_PUE],
-        pue_measured=bool(facts[_MEASURED]),
-    )
-
-
-def _latency_of(c: Cands, terms: list[float], facts: list[float]) -> LatencyEstimate | None:
-    return LatencyEstimate(terms[_RTT], bool(facts[_ESTIMATED])) if c.has_region else None
+def _estimates(c: Cands, i: int) -> tuple[EnergyEstimate, LatencyEstimate | None]:
+    """Candidate ``i``'s energy and latency, from its rows of ``Cands.terms`` (all but the
+    idle share, which neither uses) and ``Cands.facts``; built once per job class."""
+    got = c.estimates.get(i)
+    if got is None:
+        terms, facts = c.terms[i].tolist(), c.facts[i].tolist()
+        energy = EnergyEstimate(
+            it_energy_kwh=facts[_IT_KWH],
+            energy_kwh=facts[_KWH],
+            cost_cny=terms[_COST],
+            carbon_kg=terms[_CARBON],
+            pue=facts[_PUE],
+            pue_measured=bool(facts[_MEASURED]),
+        )
+        latency = LatencyEstimate(terms[_RTT], bool(facts[_ESTIMATED])) if c.has_region else None
+        got = c.estimates[i] = (energy, latency)
+    return got
 
 
 def _pending_reason(c: Cands) -> PendingReason:
