@@ -24,6 +24,7 @@ TERMS = (
 """The score terms, in column order, with their units."""
 
 FloatArray = npt.NDArray[np.float64]
+_MIN, _MAX = np.minimum.reduce, np.maximum.reduce
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -40,20 +41,24 @@ class Ranking:
 
 def score(values: FloatArray, feasible: npt.NDArray[np.bool_], weights: FloatArray) -> Ranking:
     """Rank candidates: ``values`` is (n, len(TERMS)) raw term values, ``weights`` (len(TERMS),)."""
+    # Called on every decision with about a hundred candidates, where numpy's per-call cost
+    # outweighs the arithmetic: ufunc methods and in-place steps skip wrappers and copies.
     n = values.shape[0]
     normalized = np.zeros((n, values.shape[1]), dtype=np.float64)
     scores = np.full(n, np.inf)
-    idx = np.flatnonzero(feasible)
+    idx = feasible.nonzero()[0]
     if idx.size == 0:
-        return Ranking(idx.astype(np.int64), scores, normalized)
-    rows = values[idx]
-    lo = rows.min(axis=0)
-    span = rows.max(axis=0) - lo
+        return Ranking(idx.astype(np.int64, copy=False), scores, normalized)
+    norm = values[idx]  # a copy: normalised in place below
+    lo = _MIN(norm, axis=0)
+    span = _MAX(norm, axis=0)
+    span -= lo
     # A term on which all candidates agree carries no information: dividing by +inf makes it 0.
     span[span <= 0] = np.inf
-    norm = (rows - lo) / span
+    norm -= lo
+    norm /= span
     normalized[idx] = norm
     feasible_scores = norm @ weights
     scores[idx] = feasible_scores
-    order = idx[np.argsort(feasible_scores, kind="stable")]
-    return Ranking(order.astype(np.int64), scores, normalized)
+    order = idx[feasible_scores.argsort(kind="stable")]
+    return Ranking(order.astype(np.int64, copy=False), scores, normalized)
