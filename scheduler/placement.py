@@ -65,6 +65,12 @@ _CONSTRAINT = {
     FRAGMENTED: "capacity",
 }
 _RTT, _COST, _CARBON, _IDLE = range(4)  # columns of Cands.terms, in TERMS order
+(
+    (_LATENCY, _LATENCY_UNIT),
+    (_COST_NAME, _COST_UNIT),
+    (_CARBON_NAME, _CARBON_UNIT),
+    (_IDLE_NAME, _IDLE_UNIT),
+) = TERMS
 _IT_KWH, _KWH, _PUE, _MEASURED, _ESTIMATED = range(5)  # columns of Cands.facts
 _ALTERNATIVES = 4
 _PUE_REFRESH_S = 1.0
@@ -598,10 +604,12 @@ class Placer:
         ruled: Mapping[str, frozenset[int]] = c.static_ruled
         added = np.flatnonzero(c.code != c.static_code)
         if len(added):
-            more = dict(ruled)
+            extra: dict[str, list[int]] = {}
             for code, dc in zip(c.code[added].tolist(), c.dc[added].tolist(), strict=True):
-                what = _CONSTRAINT[code]
-                more[what] = more.get(what, frozenset()) | {dc}
+                extra.setdefault(_CONSTRAINT[code], []).append(dc)
+            more = dict(ruled)
+            for what, dcs in extra.items():
+                more[what] = more.get(what, frozenset()).union(dcs)
             ruled = more
         binding_t = tuple(
             f"{what} ruled out {len(dcs)} data center(s)" for what, dcs in sorted(ruled.items())
@@ -703,10 +711,12 @@ class _Shown:
         got = self._memo.get(i)
         if got is None:
             p, raw, norm = self._policy, self.raw[i], self.norm[i]
-            weights = (p.latency, p.energy_cost, p.carbon, p.utilization)
-            got = self._memo[i] = tuple(
-                ScoreTerm(name, raw[k], unit, norm[k], weights[k])
-                for k, (name, unit) in enumerate(TERMS)
+            # Spelled out, one per entry of TERMS: this runs a dozen times per decision.
+            got = self._memo[i] = (
+                ScoreTerm(_LATENCY, raw[_RTT], _LATENCY_UNIT, norm[_RTT], p.latency),
+                ScoreTerm(_COST_NAME, raw[_COST], _COST_UNIT, norm[_COST], p.energy_cost),
+                ScoreTerm(_CARBON_NAME, raw[_CARBON], _CARBON_UNIT, norm[_CARBON], p.carbon),
+                ScoreTerm(_IDLE_NAME, raw[_IDLE], _IDLE_UNIT, norm[_IDLE], p.utilization),
             )
         return got
 
