@@ -75,8 +75,10 @@ _IT_KWH, _KWH, _PUE, _MEASURED, _ESTIMATED = range(5)  # columns of Cands.facts
 _ALTERNATIVES = 4
 _PUE_REFRESH_S = 1.0
 _FIXED_CACHE_SIZE = 4096
+_FIXED_TERMS_SIZE = 4096  # per job class; a class sees a few dozen in practice
 
 PueLookup = Callable[[DataCenter], tuple[float, bool]]
+_FixedTerms = tuple[ScoreTerm, ScoreTerm, ScoreTerm]
 TryPlace = Callable[[str, TaskShape, int], "tuple[ledger_mod.Allocation, ...] | None"]
 
 
@@ -111,6 +113,11 @@ class Cands:
     estimates: dict[int, tuple[EnergyEstimate, LatencyEstimate | None]]
     """Per candidate, its energy and latency, built when first shown. Neither depends on the
     free capacity, so the dict is the class's own, shared by all its decisions."""
+    fixed_terms: dict[tuple[int, float, float, float, float, float, float], _FixedTerms]
+    """Per (candidate, normalised values and weights of the latency, cost and carbon terms),
+    those three score terms. Their raw values hold for the whole class, and their normalised
+    values change only when the set of feasible candidates does, so most decisions of a
+    class share them; shared by all its decisions like ``estimates``."""
 
     def __len__(self) -> int:
         return int(self.dc.shape[0])
@@ -440,6 +447,7 @@ class Placer:
             static_code=code,
             static_ruled={},
             estimates={},
+            fixed_terms={},
         )
         ruled: dict[str, set[int]] = {}
         for i in np.flatnonzero(base.static_code != OK).tolist():
@@ -711,11 +719,21 @@ class _Shown:
         got = self._memo.get(i)
         if got is None:
             p, raw, norm = self._policy, self.raw[i], self.norm[i]
-            # Spelled out, one per entry of TERMS: this runs a dozen times per decision.
+            # Spelled out, one per entry of TERMS: this runs a dozen times per decision. Only
+            # the utilization term is new on most decisions; the other three are the class's.
+            key = (i, norm[_RTT], norm[_COST], norm[_CARBON], p.latency, p.energy_cost, p.carbon)
+            shared = self._c.fixed_terms
+            fixed = shared.get(key)
+            if fixed is None:
+                if len(shared) >= _FIXED_TERMS_SIZE:
+                    shared.clear()
+                fixed = shared[key] = (
+                    ScoreTerm(_LATENCY, raw[_RTT], _LATENCY_UNIT, norm[_RTT], p.latency),
+                    ScoreTerm(_COST_NAME, raw[_COST], _COST_UNIT, norm[_COST], p.energy_cost),
+                    ScoreTerm(_CARBON_NAME, raw[_CARBON], _CARBON_UNIT, norm[_CARBON], p.carbon),
+                )
             got = self._memo[i] = (
-                ScoreTerm(_LATENCY, raw[_RTT], _LATENCY_UNIT, norm[_RTT], p.latency),
-                ScoreTerm(_COST_NAME, raw[_COST], _COST_UNIT, norm[_COST], p.energy_cost),
-                ScoreTerm(_CARBON_NAME, raw[_CARBON], _CARBON_UNIT, norm[_CARBON], p.carbon),
+                *fixed,
                 ScoreTerm(_IDLE_NAME, raw[_IDLE], _IDLE_UNIT, norm[_IDLE], p.utilization),
             )
         return got
