@@ -18,9 +18,16 @@ it stops. What is counted is every instruction of that process in that span, all
 - ``decide-demo`` and ``decide-synthetic``: ``Engine._decide(take=True)`` alone on the demo
   network and on the 5,400-node, 60-data-center network of bench_hotpath.py.
 
-Instruction counts are not time (a cache miss costs more than an add), but the same code on
-the same inputs gives the same count to about 0.5 %, whatever else the machine is doing, so
-two commits compare in one run. Counting slows the child about 50 times, so the PUE, which
+Instruction counts are not time (a cache miss costs more than an add), but they barely move
+with the machine's load: the decisions, one thread, repeat to about 0.1 %. The RPC measures
+less so, since how often grpc's poller thread wakes depends on timing: run alone they came
+out up to 7 % lower than with a second count running beside them, and side by side within
+about 1 %. To compare two commits, start both counts at once, one per work tree:
+
+    (cd ../before && PYTHONPATH=. python benchmarks/bench_instructions.py) &
+    PYTHONPATH=. python benchmarks/bench_instructions.py; wait
+
+Counting slows the child about 50 times, so the PUE, which
 the placer re-reads once a second, is re-read only at start here: otherwise the slow-down
 itself would add work. This is a benchmark, not a test.
 """
