@@ -646,12 +646,26 @@ class Placer:
                 alternatives=tuple(shown.candidate(i) for i in shown.order),
             )
         order = ranking.order
-        feasible_arr = order[c.code[order] == OK]
+        # Ranked candidates are all OK when ranked; decide() marks those that turn out
+        # fragmented, in rank order, so when the first one was chosen none was marked.
+        if len(order) and int(order[0]) == chosen:
+            feasible = order.tolist()
+        else:
+            feasible = order[c.code[order] == OK].tolist()
         chosen_dc = int(c.dc[chosen])
-        others = feasible_arr[c.dc[feasible_arr] != chosen_dc]
-        alts = feasible_arr[feasible_arr != chosen][: _ALTERNATIVES - 1].tolist()
+        # The shown alternatives (the best feasible ones but the chosen) and the runner-up
+        # (the best feasible one in another data center) are near the top: walk from there.
+        alts: list[int] = []
+        runner = -1
+        for i in feasible:
+            if i != chosen and len(alts) < _ALTERNATIVES - 1:
+                alts.append(i)
+            if runner < 0 and int(c.dc[i]) != chosen_dc:
+                runner = i
+            if runner >= 0 and len(alts) == _ALTERNATIVES - 1:
+                break
+        has_others = runner >= 0
         alts += out_idx[:1].tolist()
-        runner = int(others[0]) if len(others) else -1
         if runner < 0:
             out = out_idx[c.dc[out_idx] != chosen_dc]
             runner = int(out[0]) if len(out) else -1
@@ -660,7 +674,7 @@ class Placer:
         )
         mine = shown.terms(chosen)
         runner_up, runner_reason = "", ""
-        if len(others):
+        if has_others:
             theirs = shown.terms(runner)
             worse = sorted(
                 (
@@ -683,7 +697,7 @@ class Placer:
         summary = (
             f"placed in {st.dc_ids[chosen_dc]} on {c.model[chosen] or 'CPU'}: lowest weighted "
             f"score {shown.score[chosen]:.3f} under policy {policy.name!r} among "
-            f"{len(feasible_arr)} feasible candidate(s); {e.cost_cny:.2f} CNY, "
+            f"{len(feasible)} feasible candidate(s); {e.cost_cny:.2f} CNY, "
             f"{e.carbon_kg:.2f} kg CO2 at PUE {e.pue:.2f} ({basis})"
         )
         return Explanation(
