@@ -113,6 +113,8 @@ class Cands:
     estimates: dict[int, tuple[EnergyEstimate, LatencyEstimate | None]]
     """Per candidate, its energy and latency, built when first shown. Neither depends on the
     free capacity, so the dict is the class's own, shared by all its decisions."""
+    shapes: dict[str, TaskShape]
+    """Per model, the task shape of one replica; the class's own, shared like ``estimates``."""
     fixed_terms: dict[tuple[int, float, float, float, float, float, float], _FixedTerms]
     """Per (candidate, normalised values and weights of the latency, cost and carbon terms),
     those three score terms. Their raw values hold for the whole class, and their normalised
@@ -365,6 +367,7 @@ class Placer:
             static_code=b.static_code,
             static_ruled=b.static_ruled,
             estimates=b.estimates,
+            shapes=b.shapes,
             fixed_terms=b.fixed_terms,
         )
 
@@ -460,6 +463,7 @@ class Placer:
             static_code=code,
             static_ruled={},
             estimates={},
+            shapes={},
             fixed_terms={},
         )
         ruled: dict[str, set[int]] = {}
@@ -550,7 +554,7 @@ class Placer:
         for i in ranking.order:
             i = int(i)
             got = self._try_place(
-                st.dc_ids[cands.dc[i]], _shape(spec, cands.model[i]), spec.replicas
+                st.dc_ids[cands.dc[i]], _shape(cands, spec, cands.model[i]), spec.replicas
             )
             if got is None:
                 cands.code[i] = FRAGMENTED
@@ -818,10 +822,19 @@ def _pending_reason(c: Cands) -> PendingReason:
     return PendingReason.CAPACITY
 
 
-def _shape(spec: JobSpec, model: str) -> TaskShape:
-    r = spec.replica
-    if r.accelerator_count:
-        return TaskShape(r.cpu_milli, r.memory_mib, r.accelerator_count, 1000, frozenset({model}))
-    if r.accelerator_milli:
-        return TaskShape(r.cpu_milli, r.memory_mib, 1, r.accelerator_milli, frozenset({model}))
-    return TaskShape(r.cpu_milli, r.memory_mib)
+def _shape(c: Cands, spec: JobSpec, model: str) -> TaskShape:
+    """One replica's task shape on ``model``, built once per job class (the class fixes the
+    replica)."""
+    got = c.shapes.get(model)
+    if got is None:
+        r = spec.replica
+        if r.accelerator_count:
+            got = TaskShape(
+                r.cpu_milli, r.memory_mib, r.accelerator_count, 1000, frozenset({model})
+            )
+        elif r.accelerator_milli:
+            got = TaskShape(r.cpu_milli, r.memory_mib, 1, r.accelerator_milli, frozenset({model}))
+        else:
+            got = TaskShape(r.cpu_milli, r.memory_mib)
+        c.shapes[model] = got
+    return got
