@@ -260,6 +260,37 @@ class TestPlacement:
 
         run(body)
 
+    def test_job_that_only_fits_in_sum_goes_to_the_next_data_center(
+        self, engine: SqlEngine
+    ) -> None:
+        """Two 5-accelerator jobs leave 3 free on each northern node: 6 in sum, so a
+        6-accelerator job passes the capacity check there and ranks first under "green", but no
+        node holds it. It goes south, and the explanation says why the north lost."""
+
+        async def body() -> None:
+            sched = await started(engine)
+            for _ in range(2):
+                first = await sched.submit("acme", spec(5, policy="green"))
+                assert first.placement is not None
+                assert first.placement.data_center == "dc-north"
+            job = await sched.submit("acme", spec(6, policy="green"))
+            assert job.placement is not None
+            assert job.placement.data_center == "dc-south"
+            e = job.explanation
+            assert e is not None
+            fragmented = "capacity: no set of nodes fits the gang (fragmented)"
+            assert e.runner_up == "dc-north"
+            assert e.runner_up_reason == fragmented
+            assert "capacity ruled out 1 data center(s)" in e.binding_constraints
+            assert "among 1 feasible candidate(s)" in e.summary
+            north = [a for a in e.alternatives if a.data_center == "dc-north"]
+            assert len(north) == 1
+            assert north[0].infeasible_reason == fragmented
+            assert north[0].terms == ()
+            assert_consistent(sched)
+
+        run(body)
+
     def test_policy_weights_decide_between_clean_and_cheap(self, engine: SqlEngine) -> None:
         """With identical nodes, "green" picks the low-carbon data center and "cost" the cheap
         one; each explanation names the other as runner-up and why it lost."""
