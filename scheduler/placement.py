@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -83,6 +83,26 @@ TryPlace = Callable[[str, TaskShape, int], "tuple[ledger_mod.Allocation, ...] | 
 
 
 @dataclass(slots=True, eq=False)
+class _ClassMemo:
+    """What a job class's decisions build once and share: none of it depends on the free
+    capacity. Filled as candidates are first shown."""
+
+    estimates: dict[int, tuple[EnergyEstimate, LatencyEstimate | None]] = field(
+        default_factory=dict
+    )
+    """Per candidate, its energy and latency."""
+    shapes: dict[str, TaskShape] = field(default_factory=dict)
+    """Per model, the task shape of one replica."""
+    fixed_terms: dict[tuple[int, float, float, float, float, float, float], _FixedTerms] = field(
+        default_factory=dict
+    )
+    """Per (candidate, normalised values and weights of the latency, cost and carbon terms),
+    those three score terms. Their raw values hold for the whole class, and their normalised
+    values change only when the set of feasible candidates does, so most decisions share
+    them."""
+
+
+@dataclass(slots=True, eq=False)
 class Cands:
     """The candidates of one job as parallel arrays (one entry per (data center, model))."""
 
@@ -110,16 +130,8 @@ class Cands:
     ``code`` adds quota and capacity to them per decision."""
     static_ruled: Mapping[str, frozenset[int]]
     """Per constraint, the data centers ``static_code`` rules out."""
-    estimates: dict[int, tuple[EnergyEstimate, LatencyEstimate | None]]
-    """Per candidate, its energy and latency, built when first shown. Neither depends on the
-    free capacity, so the dict is the class's own, shared by all its decisions."""
-    shapes: dict[str, TaskShape]
-    """Per model, the task shape of one replica; the class's own, shared like ``estimates``."""
-    fixed_terms: dict[tuple[int, float, float, float, float, float, float], _FixedTerms]
-    """Per (candidate, normalised values and weights of the latency, cost and carbon terms),
-    those three score terms. Their raw values hold for the whole class, and their normalised
-    values change only when the set of feasible candidates does, so most decisions of a
-    class share them; shared by all its decisions like ``estimates``."""
+    memo: _ClassMemo
+    """What the explanations of the job class share (one object for all its decisions)."""
 
     def __len__(self) -> int:
         return int(self.dc.shape[0])
@@ -366,9 +378,7 @@ class Placer:
             facts=b.facts,
             static_code=b.static_code,
             static_ruled=b.static_ruled,
-            estimates=b.estimates,
-            shapes=b.shapes,
-            fixed_terms=b.fixed_terms,
+            memo=b.memo,
         )
 
     def _fixed(self, spec: JobSpec) -> _Fixed:
@@ -462,9 +472,7 @@ class Placer:
             facts=np.column_stack((it_kwh, kwh, pue[di], measured[di], est_all[di])),
             static_code=code,
             static_ruled={},
-            estimates={},
-            shapes={},
-            fixed_terms={},
+            memo=_ClassMemo(),
         )
         ruled: dict[str, set[int]] = {}
         for i in np.flatnonzero(base.static_code != OK).tolist():
@@ -753,7 +761,7 @@ class _Shown:
             # Spelled out, one per entry of TERMS: this runs a dozen times per decision. Only
             # the utilization term is new on most decisions; the other three are the class's.
             key = (i, norm[_RTT], norm[_COST], norm[_CARBON], p.latency, p.energy_cost, p.carbon)
-            shared = self._c.fixed_terms
+            shared = self._c.memo.fixed_terms
             fixed = shared.get(key)
             if fixed is None:
                 if len(shared) >= _FIXED_TERMS_SIZE:
@@ -789,7 +797,7 @@ class _Shown:
 def _estimates(c: Cands, i: int) -> tuple[EnergyEstimate, LatencyEstimate | None]:
     """Candidate ``i``'s energy and latency, from its rows of ``Cands.terms`` (all but the
     idle share, which neither uses) and ``Cands.facts``; built once per job class."""
-    got = c.estimates.get(i)
+    got = c.memo.estimates.get(i)
     if got is None:
         terms, facts = c.terms[i].tolist(), c.facts[i].tolist()
         energy = EnergyEstimate(
@@ -801,7 +809,7 @@ def _estimates(c: Cands, i: int) -> tuple[EnergyEstimate, LatencyEstimate | None
             pue_measured=bool(facts[_MEASURED]),
         )
         latency = LatencyEstimate(terms[_RTT], bool(facts[_ESTIMATED])) if c.has_region else None
-        got = c.estimates[i] = (energy, latency)
+        got = c.memo.estimates[i] = (energy, latency)
     return got
 
 
@@ -825,7 +833,7 @@ def _pending_reason(c: Cands) -> PendingReason:
 def _shape(c: Cands, spec: JobSpec, model: str) -> TaskShape:
     """One replica's task shape on ``model``, built once per job class (the class fixes the
     replica)."""
-    got = c.shapes.get(model)
+    got = c.memo.shapes.get(model)
     if got is None:
         r = spec.replica
         if r.accelerator_count:
@@ -836,5 +844,5 @@ def _shape(c: Cands, spec: JobSpec, model: str) -> TaskShape:
             got = TaskShape(r.cpu_milli, r.memory_mib, 1, r.accelerator_milli, frozenset({model}))
         else:
             got = TaskShape(r.cpu_milli, r.memory_mib)
-        c.shapes[model] = got
+        c.memo.shapes[model] = got
     return got
