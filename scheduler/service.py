@@ -9,7 +9,7 @@ import asyncio
 import math
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import duration_pb2, timestamp_pb2
 
@@ -314,6 +314,17 @@ def _job_into(msg: pb.Job, job: Job) -> None:
             _timestamp_into(field, value)
 
 
+_R = TypeVar(
+    "_R", pb.SubmitJobResponse, pb.GetJobResponse, pb.CancelJobResponse, pb.SetJobStateResponse
+)
+
+
+def _with_job(response: _R, job: Job) -> _R:
+    """``response`` with its ``job`` field filled in place."""
+    _job_into(response.job, job)
+    return response
+
+
 def job_state_from_proto(value: int, field: str = "state") -> JobState:
     try:
         return JobState(value)
@@ -438,9 +449,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         job = await self._engine.submit(
             tenant, spec, job_id=request.job_id, request_id=request.request_id
         )
-        response = pb.SubmitJobResponse()
-        _job_into(response.job, job)
-        return response
+        return _with_job(pb.SubmitJobResponse(), job)
 
     @rpc
     async def QuoteJob(self, request: pb.QuoteJobRequest, context: Any) -> pb.QuoteJobResponse:
@@ -458,9 +467,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     @rpc
     async def GetJob(self, request: pb.GetJobRequest, context: Any) -> pb.GetJobResponse:
         job = await self._engine.get(*self._job_name(request.name))
-        response = pb.GetJobResponse()
-        _job_into(response.job, job)
-        return response
+        return _with_job(pb.GetJobResponse(), job)
 
     @rpc
     async def ListJobs(self, request: pb.ListJobsRequest, context: Any) -> pb.ListJobsResponse:
@@ -492,9 +499,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     @rpc
     async def CancelJob(self, request: pb.CancelJobRequest, context: Any) -> pb.CancelJobResponse:
         job = await self._engine.cancel(*self._job_name(request.name), reason=request.reason)
-        response = pb.CancelJobResponse()
-        _job_into(response.job, job)
-        return response
+        return _with_job(pb.CancelJobResponse(), job)
 
     @rpc
     async def SetJobState(
@@ -504,9 +509,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         tenant, job_id = self._job_name(request.name)
         state = job_state_from_proto(request.state)
         job = await self._engine.set_state(tenant, job_id, state, request.message)
-        response = pb.SetJobStateResponse()
-        _job_into(response.job, job)
-        return response
+        return _with_job(pb.SetJobStateResponse(), job)
 
     @rpc_stream
     async def WatchJobs(
