@@ -304,7 +304,8 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-async def _run_echo(ready_file: Path) -> None:
+async def start_echo_server() -> tuple[grpc.aio.Server, int]:
+    """A started grpc.aio echo server on 127.0.0.1 and its port."""
     server = grpc.aio.server()
     handler = grpc.method_handlers_generic_handler(
         "computenet.bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(_echo)}
@@ -312,6 +313,11 @@ async def _run_echo(ready_file: Path) -> None:
     server.add_generic_rpc_handlers((handler,))
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
+    return server, port
+
+
+async def _run_echo(ready_file: Path) -> None:
+    server, port = await start_echo_server()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -45,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,36 +89,49 @@ class _Gate:
             await asyncio.sleep(0.02)
 
 
+async def _counted(
+    gate: _Gate, run: Callable[[int], Awaitable[None]], warmup: int, calls: int
+) -> None:
+    """``run(warmup)`` uncounted, then ``run(calls)`` while the driver has counting on."""
+    await run(warmup)
+    gate.mark("ready")
+    await gate.wait("go")
+    await run(calls)
+    gate.mark("done")
+    await gate.wait("exit")
+
+
+def _in_flight(
+    one: Callable[[int], Awaitable[None]], concurrency: int
+) -> Callable[[int], Awaitable[None]]:
+    """A run of ``total`` calls of ``one(i)``, ``concurrency`` at a time, i counting on
+    across runs."""
+    counter = itertools.count()
+
+    async def run(total: int) -> None:
+        async def worker(n: int) -> None:
+            for _ in range(n):
+                await one(next(counter))
+
+        await asyncio.gather(*(worker(n) for n in _shares(total, concurrency)))
+
+    return run
+
+
 async def _echo_child(gate: _Gate, calls: int, warmup: int, concurrency: int) -> None:
     import grpc
 
-    async def echo(request: bytes, context: Any) -> bytes:
-        return request
+    from benchmarks.bench_hotpath import _ECHO_METHOD, start_echo_server
 
-    server = grpc.aio.server()
-    handler = grpc.method_handlers_generic_handler(
-        "computenet.bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)}
-    )
-    server.add_generic_rpc_handlers((handler,))
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
+    server, port = await start_echo_server()
     payload = b"x" * 200
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        call = channel.unary_unary("/computenet.bench.Echo/Echo")
+        call = channel.unary_unary(_ECHO_METHOD)
 
-        async def run(total: int) -> None:
-            async def worker(n: int) -> None:
-                for _ in range(n):
-                    await call(payload)
+        async def one(i: int) -> None:
+            await call(payload)
 
-            await asyncio.gather(*(worker(n) for n in _shares(total, concurrency)))
-
-        await run(warmup)
-        gate.mark("ready")
-        await gate.wait("go")
-        await run(calls)
-        gate.mark("done")
-        await gate.wait("exit")
+        await _counted(gate, _in_flight(one, concurrency), warmup, calls)
     await server.stop(None)
 
 
@@ -145,29 +158,18 @@ async def _submit_child(gate: _Gate, calls: int, warmup: int, concurrency: int) 
     running = await start(config)
     tune_gc()  # as serve() does once started
     templates = _submit_requests(load_demo())
-    counter = itertools.count()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
         stub = pb_grpc.SchedulerServiceStub(channel)  # type: ignore[no-untyped-call]
 
-        async def run(total: int) -> None:
-            async def worker(n: int) -> None:
-                for _ in range(n):
-                    i = next(counter)
-                    request = pb.SubmitJobRequest()
-                    request.CopyFrom(templates[i % len(templates)])
-                    request.request_id = f"{i:032x}"  # fresh, as the client library sends
-                    response = await stub.SubmitJob(request)
-                    if response.job.state != pb.Job.STATE_SCHEDULED:
-                        raise RuntimeError(f"job not placed: {response.job.state_message}")
+        async def one(i: int) -> None:
+            request = pb.SubmitJobRequest()
+            request.CopyFrom(templates[i % len(templates)])
+            request.request_id = f"{i:032x}"  # fresh, as the client library sends
+            response = await stub.SubmitJob(request)
+            if response.job.state != pb.Job.STATE_SCHEDULED:
+                raise RuntimeError(f"job not placed: {response.job.state_message}")
 
-            await asyncio.gather(*(worker(n) for n in _shares(total, concurrency)))
-
-        await run(warmup)
-        gate.mark("ready")
-        await gate.wait("go")
-        await run(calls)
-        gate.mark("done")
-        await gate.wait("exit")
+        await _counted(gate, _in_flight(one, concurrency), warmup, calls)
     await running.stop()
     shutil.rmtree(folder, ignore_errors=True)
 
@@ -194,7 +196,7 @@ async def _decide_child(gate: _Gate, network: str, calls: int, warmup: int) -> N
     turn = itertools.cycle(zip(itertools.cycle(_TENANTS), specs, strict=False))
     held: list[Any] = []
 
-    def run(total: int) -> None:
+    async def run(total: int) -> None:
         for _ in range(total):
             tenant, spec = next(turn)
             decision = sched._decide(tenant, spec, take=True)
@@ -205,12 +207,7 @@ async def _decide_child(gate: _Gate, network: str, calls: int, warmup: int) -> N
                     sched.ledger.release(allocations)
                 held.clear()
 
-    run(warmup)
-    gate.mark("ready")
-    await gate.wait("go")
-    run(calls)
-    gate.mark("done")
-    await gate.wait("exit")
+    await _counted(gate, run, warmup, calls)
     engine.dispose()
     shutil.rmtree(folder, ignore_errors=True)
 
