@@ -70,6 +70,8 @@ __all__ = [
 
 _ROOT = Path(__file__).resolve().parent.parent
 _ECHO_METHOD = "/computenet.bench.Echo/Echo"
+_FLOOR_METHOD = "/computenet.bench.Echo/SubmitShaped"
+_FLOOR_LABEL = "floor: SubmitJob's messages, no computenet code"
 _TENANTS = tuple(f"bench-{t}" for t in ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot"))
 _DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -304,20 +306,38 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-async def start_echo_server() -> tuple[grpc.aio.Server, int]:
-    """A started grpc.aio echo server on 127.0.0.1 and its port."""
+async def start_echo_server(
+    responses: Sequence[bytes] = (),
+) -> tuple[grpc.aio.Server, int]:
+    """A started grpc.aio echo server on 127.0.0.1 and its port.
+
+    With ``responses`` (serialized SubmitJobResponses) it also answers ``SubmitShaped``: a
+    SubmitJobRequest parsed into its message, one of those responses serialized back, and
+    nothing else. That is the floor of any SubmitJob on grpc.aio: the messages' cost without
+    a placement, a commit or any computenet code.
+    """
     server = grpc.aio.server()
-    handler = grpc.method_handlers_generic_handler(
-        "computenet.bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(_echo)}
-    )
+    methods = {"Echo": grpc.unary_unary_rpc_method_handler(_echo)}
+    if responses:
+        answers = itertools.cycle([pb.SubmitJobResponse.FromString(r) for r in responses])
+
+        async def shaped(request: pb.SubmitJobRequest, context: Any) -> pb.SubmitJobResponse:
+            return next(answers)
+
+        methods["SubmitShaped"] = grpc.unary_unary_rpc_method_handler(
+            shaped,
+            request_deserializer=pb.SubmitJobRequest.FromString,
+            response_serializer=pb.SubmitJobResponse.SerializeToString,
+        )
+    handler = grpc.method_handlers_generic_handler("computenet.bench.Echo", methods)
     server.add_generic_rpc_handlers((handler,))
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     return server, port
 
 
-async def _run_echo(ready_file: Path) -> None:
-    server, port = await start_echo_server()
+async def _run_echo(ready_file: Path, responses: Sequence[bytes]) -> None:
+    server, port = await start_echo_server(responses)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -683,6 +703,58 @@ async def _echo_levels(
     return out
 
 
+async def _sample_responses(doc: InventoryDocument, workdir: Path) -> list[bytes]:
+    """A real SubmitJobResponse for each job of the mix, placed by an in-process engine on
+    ``doc``: what the floor measure answers with."""
+    from scheduler.service import job_to_proto
+
+    url = f"sqlite:///{workdir / 'responses.db'}"
+    await asyncio.to_thread(_prepare_database, url, doc)
+    engine = db.create_engine(url)
+    try:
+        sched = Engine(JobStore(engine), InventoryStore(engine))
+        await sched.start()
+        out = []
+        for tenant, spec in zip(itertools.cycle(_TENANTS), bench_specs(doc)):
+            job = await sched.submit(tenant, spec, request_id=uuid.uuid4().hex)
+            out.append(pb.SubmitJobResponse(job=job_to_proto(job)).SerializeToString())
+        return out
+    finally:
+        engine.dispose()
+
+
+async def _floor_levels(
+    child: _Child, levels: Sequence[int], seconds: float, warmup: float, doc: InventoryDocument
+) -> list[LoadResult]:
+    """SubmitJob's requests against ``SubmitShaped`` on the echo server (see
+    ``start_echo_server``): the gRPC and protobuf cost of the same messages, and no more."""
+    templates = _submit_requests(doc)
+    out = []
+    for c in levels:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{child.port}") as channel:
+            await channel.channel_ready()
+            shaped = channel.unary_unary(
+                _FLOOR_METHOD,
+                request_serializer=pb.SubmitJobRequest.SerializeToString,
+                response_deserializer=pb.SubmitJobResponse.FromString,
+            )
+            turn = itertools.cycle(templates)
+
+            async def call(
+                shaped: Any = shaped, turn: Iterator[pb.SubmitJobRequest] = turn
+            ) -> bool:
+                request = pb.SubmitJobRequest()
+                request.CopyFrom(next(turn))
+                request.request_id = uuid.uuid4().hex
+                response = await shaped(request, timeout=30)
+                return bool(response.job.state == pb.Job.STATE_SCHEDULED)
+
+            r = await _closed_loop(_FLOOR_LABEL, call, c, seconds, warmup, child.process.pid)
+        _progress(f"floor c={c}: {r.rate:,.0f} req/s, p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms")
+        out.append(r)
+    return out
+
+
 def _submit_requests(doc: InventoryDocument) -> list[pb.SubmitJobRequest]:
     return _submit_requests_for(bench_specs(doc))
 
@@ -848,6 +920,7 @@ def _step_costs(
         _timed(f"decode request + spec_from_proto ({network})", decode, each),
         _timed(f"Engine._check_spec ({network})", check, each),
         _timed(f"Engine._decide + release ({network})", decide, each),
+        *_decision_parts(sched, specs, tenants, network, each),
         _timed(f"job_to_proto + serialize response ({network})", encode, each),
         _timed(f"job_values, commit thread ({network})", row, each),
         _timed("uuid.uuid4().hex", lambda i: uuid.uuid4().hex, each),
@@ -857,6 +930,53 @@ def _step_costs(
             f"step {r.label}: p50 {r.p50_ms * 1000:.1f} us, mean {r.seconds / r.calls * 1e6:.1f} us"
         )
     return out
+
+
+def _decision_parts(
+    sched: Engine, specs: Sequence[JobSpec], tenants: Sequence[str], network: str, each: float
+) -> list[LoadResult]:
+    """The three parts of one decision, each timed alone over the same job mix: the
+    candidates and their score (numpy over every (data center, model)), the node packing in
+    the best data center (the ledger), and the explanation and placement the API returns."""
+    from scheduler.engine import POLICIES
+    from scheduler.placement import _estimates, _shape
+
+    placer = sched._placer
+    policies = [POLICIES[s.policy or sched.default_policy] for s in specs]
+    prepared = []
+    for i, spec in enumerate(specs):
+        cands = placer.candidates(tenants[i], spec)
+        ranking = placer.rank(cands, policies[i])
+        if len(ranking.order):
+            prepared.append((i, cands, ranking, int(ranking.order[0])))
+    if not prepared:
+        return []
+
+    def score(k: int) -> object:
+        i = k % len(specs)
+        return placer.rank(placer.candidates(tenants[i], specs[i]), policies[i])
+
+    def pack(k: int) -> object:
+        i, cands, _, top = prepared[k % len(prepared)]
+        got = sched._try_place(
+            placer.dc_ids[cands.dc[top]],
+            _shape(cands, specs[i], cands.model[top]),
+            specs[i].replicas,
+        )
+        if got:
+            sched.ledger.release(got)  # timed too: a few microseconds
+        return got
+
+    def explain(k: int) -> object:
+        i, cands, ranking, top = prepared[k % len(prepared)]
+        energy, _ = _estimates(cands, top)
+        return placer.explain(policies[i], cands, ranking, top, energy)
+
+    return [
+        _timed(f"  of which candidates + score ({network})", score, each),
+        _timed(f"  of which node packing + release ({network})", pack, each),
+        _timed(f"  of which explanation ({network})", explain, each),
+    ]
 
 
 def _decide_loop(sched: Engine, specs: Sequence[JobSpec], label: str, seconds: float) -> LoadResult:
@@ -1048,9 +1168,22 @@ def _verdicts(
     sqlite: Sequence[LoadResult],
     inproc: Sequence[LoadResult],
     big_nodes: int,
+    floor: Sequence[LoadResult] = (),
 ) -> list[str]:
     out = []
     best_echo = max((r.rate for r in echo), default=0.0)
+    top = max(floor, key=lambda r: r.rate, default=None)
+    if top is not None and best_echo:
+        budget = (os.cpu_count() or 1) / _TARGET_SUBMIT_PER_S * 1e6
+        used = top.server_cpu_us + top.client_cpu_us
+        out.append(
+            f"floor (SubmitJob's messages on grpc.aio, no computenet code): {top.rate:,.0f}/s "
+            f"at c={top.concurrency} = {top.rate / best_echo:.1%} of the best echo; it costs "
+            f"{top.server_cpu_us:,.0f} us of server and {top.client_cpu_us:,.0f} us of client "
+            f"CPU per call, of the {budget:,.0f} us that {os.cpu_count()} core(s) give each call "
+            f"at {_TARGET_SUBMIT_PER_S:,.0f}/s: {budget - used:,.0f} us are left for the "
+            "service, the placement and the commit"
+        )
     good = [r for r in sqlite if r.p99_ms <= _TARGET_SUBMIT_P99_MS and not r.errors]
     best = max(good, key=lambda r: r.placed_rate, default=None)
     if best is not None:
@@ -1105,6 +1238,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--child", choices=("echo", "computenet"), help=argparse.SUPPRESS)
     p.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--database-url", help=argparse.SUPPRESS)
+    p.add_argument("--responses-file", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.quick:
         args.concurrency = "1,8"
@@ -1127,16 +1261,23 @@ async def _run(args: argparse.Namespace, workdir: Path) -> int:
         f"{len(synthetic.nodes):,} nodes in {len(synthetic.data_centers)} DCs"
     )
     echo: list[LoadResult] = []
+    floor: list[LoadResult] = []
     submit: dict[str, list[LoadResult]] = {}
     inproc: list[LoadResult] = []
     profiles: dict[str, str] = {}
     server_stats: dict[str, dict[str, Any]] = {}
     if not args.skip_grpc:
         payload = _submit_requests(grpc_doc)[0].SerializeToString()
+        _progress("placing one job of each kind for the floor's responses")
+        responses = workdir / "responses.json"
+        responses.write_text(
+            json.dumps([r.hex() for r in await _sample_responses(grpc_doc, workdir)])
+        )
         _progress("starting the echo server (separate process)")
-        child = _spawn("echo", workdir)
+        child = _spawn("echo", workdir, "--responses-file", str(responses))
         try:
             echo = await _echo_levels(child, args.levels, args.seconds, args.warmup, payload)
+            floor = await _floor_levels(child, args.levels, args.seconds, args.warmup, grpc_doc)
         finally:
             child.stop()
         backends: list[tuple[str, contextlib.AbstractContextManager[str]]] = [
@@ -1204,7 +1345,7 @@ async def _run(args: argparse.Namespace, workdir: Path) -> int:
             "\n-- gRPC (server in its own process; ÷ echo = placements/s over echo req/s;"
             " srv us, cli us = CPU per call of the server and of the client process)"
         )
-        print(_table(echo + [r for rs in submit.values() for r in rs], echo_by_c))
+        print(_table(echo + floor + [r for rs in submit.values() for r in rs], echo_by_c))
         for name, stats in server_stats.items():
             tx = stats.get("transactions")
             placed = stats.get("placements")
@@ -1230,7 +1371,7 @@ async def _run(args: argparse.Namespace, workdir: Path) -> int:
         )
         print(_table(store, None))
     print("\n-- targets")
-    for line in _verdicts(echo, submit.get("SQLite", []), inproc, len(synthetic.nodes)):
+    for line in _verdicts(echo, submit.get("SQLite", []), inproc, len(synthetic.nodes), floor):
         print(line)
     if profiles:
         print(
@@ -1246,6 +1387,7 @@ async def _run(args: argparse.Namespace, workdir: Path) -> int:
             {**{k: getattr(r, k) for k in LoadResult.__slots__}, "rate": r.rate}
             for r in [
                 *echo,
+                *floor,
                 *(r for rs in submit.values() for r in rs),
                 *inproc,
                 *store,
@@ -1258,14 +1400,17 @@ async def _run(args: argparse.Namespace, workdir: Path) -> int:
             prof = workdir / "profile.prof"
             if prof.exists():
                 (args.out / "bench_hotpath_server.prof").write_bytes(prof.read_bytes())
-    failed = [r for r in [*echo, *inproc, *(r for rs in submit.values() for r in rs)] if r.errors]
+    failed = [
+        r for r in [*echo, *floor, *inproc, *(r for rs in submit.values() for r in rs)] if r.errors
+    ]
     return 1 if failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     if args.child == "echo":
-        asyncio.run(_run_echo(args.ready_file))
+        shaped = json.loads(args.responses_file.read_text()) if args.responses_file else []
+        asyncio.run(_run_echo(args.ready_file, [bytes.fromhex(r) for r in shaped]))
         return 0
     if args.child == "computenet":
         profile = args.ready_file.with_name("profile.prof")

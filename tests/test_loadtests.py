@@ -63,7 +63,7 @@ class TestLoadRunner:
 
 class TestHotPathBenchmark:
     def test_quick_mode_prints_its_figures(self, tmp_path: Path) -> None:
-        """``--quick`` exits 0 and prints the echo, SubmitJob and in-process figures."""
+        """``--quick`` exits 0 and prints the echo, floor, SubmitJob and in-process figures."""
         done = subprocess.run(
             [
                 sys.executable,
@@ -80,12 +80,21 @@ class TestHotPathBenchmark:
             check=False,
         )
         assert done.returncode == 0, done.stdout + done.stderr
-        for line in ("echo", "SubmitJob gRPC SQLite", "Engine._decide", "Engine.submit"):
+        for line in (
+            "echo",
+            "floor: SubmitJob's messages",
+            "SubmitJob gRPC SQLite",
+            "Engine._decide",
+            "of which explanation",
+            "Engine.submit",
+        ):
             assert line in done.stdout
         assert "÷ echo" in done.stdout
         results = json.loads((tmp_path / "bench_hotpath.json").read_text())
-        remote = [r for r in results if r["label"].startswith(("echo", "SubmitJob gRPC"))]
-        assert remote
+        remote = [r for r in results if r["label"].startswith(("echo", "floor", "SubmitJob gRPC"))]
+        assert {r["label"].split(":")[0].split(" ")[0] for r in remote} >= {"echo", "floor"}
+        # The floor answers with real placements: its responses are jobs placed in this run.
+        assert all(r["placed"] > 0 for r in remote if r["label"].startswith("floor"))
         if Path("/proc/self/stat").exists():  # where /proc is missing the figures are NaN
             for r in remote:
                 assert r["server_cpu_us"] > 0, r
