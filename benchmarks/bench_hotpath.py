@@ -586,6 +586,9 @@ class LoadResult:
     """CPU (all threads, user + system) the server process spent per call; NaN in process."""
     client_cpu_us: float = math.nan
     """CPU the benchmark's own process (the gRPC client) spent per call."""
+    loop_cpu_us: float = math.nan
+    """CPU the server's main thread (its event loop, where every handler and the placement
+    run under the GIL) spent per call: one such thread can serve at most 1e6 / this calls/s."""
 
     @property
     def rate(self) -> float:
@@ -605,10 +608,12 @@ def _percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and all its threads so far (NaN where /proc is not)."""
+def _cpu_seconds(pid: int, *, main_thread: bool = False) -> float:
+    """User + system CPU of a process and all its threads so far, or of its main thread
+    alone (the server's event loop); NaN where /proc is not."""
+    stat = f"/proc/{pid}/task/{pid}/stat" if main_thread else f"/proc/{pid}/stat"
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(stat).read_text().rsplit(")", 1)[1].split()
     except OSError:
         return math.nan
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -641,6 +646,7 @@ async def _closed_loop(
         cpu_at_begin[:] = [
             _cpu_seconds(server_pid) if server_pid else math.nan,
             time.process_time(),
+            _cpu_seconds(server_pid, main_thread=True) if server_pid else math.nan,
         ]
 
     loop.call_at(begin, mark)
@@ -663,10 +669,13 @@ async def _closed_loop(
                 last_done = max(last_done, t1)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    server_cpu = client_cpu = math.nan
+    server_cpu = client_cpu = loop_cpu = math.nan
     if cpu_at_begin and returned:
         server_cpu = (_cpu_seconds(server_pid) if server_pid else math.nan) - cpu_at_begin[0]
         client_cpu = time.process_time() - cpu_at_begin[1]
+        loop_cpu = (
+            _cpu_seconds(server_pid, main_thread=True) if server_pid else math.nan
+        ) - cpu_at_begin[2]
     if errors:
         _progress(f"{label}: {len(errors)} errors, first: {errors[0]}")
     return LoadResult(
@@ -680,6 +689,7 @@ async def _closed_loop(
         _percentile(latencies, 0.99) * 1000,
         server_cpu / max(returned, 1) * 1e6,
         client_cpu / max(returned, 1) * 1e6,
+        loop_cpu / max(returned, 1) * 1e6,
     )
 
 
@@ -1150,7 +1160,7 @@ def _table(results: Sequence[LoadResult], echo: dict[int, LoadResult] | None) ->
     head = f"{'benchmark':<62} {'conc':>4} {'placed/s':>10} {'calls/s':>10} {'p50 ms':>8}"
     head += f" {'p99 ms':>8} {'errors':>6}"
     if echo:
-        head += f" {'÷ echo':>7} {'srv us':>7} {'cli us':>7}"
+        head += f" {'÷ echo':>7} {'srv us':>7} {'loop us':>7} {'cli us':>7}"
     lines = [head, "-" * len(head)]
     for r in results:
         line = f"{r.label:<62} {r.concurrency:>4} {r.placed_rate:>10,.0f} {r.rate:>10,.0f} "
@@ -1158,7 +1168,7 @@ def _table(results: Sequence[LoadResult], echo: dict[int, LoadResult] | None) ->
         if echo:
             base = echo.get(r.concurrency)
             line += f" {r.placed_rate / base.rate:>7.1%}" if base and base.rate else f" {'':>7}"
-            line += f" {r.server_cpu_us:>7,.0f} {r.client_cpu_us:>7,.0f}"
+            line += f" {r.server_cpu_us:>7,.0f} {r.loop_cpu_us:>7,.0f} {r.client_cpu_us:>7,.0f}"
         lines.append(line)
     return "\n".join(lines)
 
@@ -1196,6 +1206,11 @@ def _verdicts(
             f"-> target {_TARGET_SUBMIT_PER_S:,.0f}/s and {_TARGET_ECHO_SHARE:.0%}: "
             f"{'MET' if met and share >= _TARGET_ECHO_SHARE else 'NOT MET'}"
         )
+        if best.loop_cpu_us > 0:
+            out.append(
+                f"  its event-loop thread alone spent {best.loop_cpu_us:,.0f} us of CPU per call "
+                f"there: one such thread serves at most {1e6 / best.loop_cpu_us:,.0f} calls/s"
+            )
     elif sqlite:
         out.append(
             f"SubmitJob SQLite: no level kept p99 <= {_TARGET_SUBMIT_P99_MS:g} ms -> NOT MET"
@@ -1343,7 +1358,8 @@ async def _run(args: argparse.Namespace, workdir: Path) -> int:
     if echo:
         print(
             "\n-- gRPC (server in its own process; ÷ echo = placements/s over echo req/s;"
-            " srv us, cli us = CPU per call of the server and of the client process)"
+            " srv us, cli us = CPU per call of the server and of the client process; loop us"
+            " = of the server's event-loop thread alone)"
         )
         print(_table(echo + floor + [r for rs in submit.values() for r in rs], echo_by_c))
         for name, stats in server_stats.items():

@@ -99,3 +99,5 @@ class TestHotPathBenchmark:
             for r in remote:
                 assert r["server_cpu_us"] > 0, r
                 assert r["client_cpu_us"] > 0, r
+                # The event loop's thread is one of the server's threads.
+                assert 0 < r["loop_cpu_us"] <= r["server_cpu_us"], r
