@@ -642,12 +642,14 @@ async def _closed_loop(
     returned = 0  # calls that returned after the window opened, wherever they started
     cpu_at_begin: list[float] = []
 
+    def server_cpu() -> tuple[float, float]:
+        """The server's CPU so far: the whole process, and its main thread alone."""
+        if not server_pid:
+            return math.nan, math.nan
+        return _cpu_seconds(server_pid), _cpu_seconds(server_pid, main_thread=True)
+
     def mark() -> None:
-        cpu_at_begin[:] = [
-            _cpu_seconds(server_pid) if server_pid else math.nan,
-            time.process_time(),
-            _cpu_seconds(server_pid, main_thread=True) if server_pid else math.nan,
-        ]
+        cpu_at_begin[:] = [*server_cpu(), time.process_time()]
 
     loop.call_at(begin, mark)
 
@@ -669,13 +671,12 @@ async def _closed_loop(
                 last_done = max(last_done, t1)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    server_cpu = client_cpu = loop_cpu = math.nan
+    process_cpu = client_cpu = loop_cpu = math.nan
     if cpu_at_begin and returned:
-        server_cpu = (_cpu_seconds(server_pid) if server_pid else math.nan) - cpu_at_begin[0]
-        client_cpu = time.process_time() - cpu_at_begin[1]
-        loop_cpu = (
-            _cpu_seconds(server_pid, main_thread=True) if server_pid else math.nan
-        ) - cpu_at_begin[2]
+        process_now, loop_now = server_cpu()
+        process_cpu = process_now - cpu_at_begin[0]
+        loop_cpu = loop_now - cpu_at_begin[1]
+        client_cpu = time.process_time() - cpu_at_begin[2]
     if errors:
         _progress(f"{label}: {len(errors)} errors, first: {errors[0]}")
     return LoadResult(
@@ -687,7 +688,7 @@ async def _closed_loop(
         max(last_done - begin, 1e-9),
         _percentile(latencies, 0.50) * 1000,
         _percentile(latencies, 0.99) * 1000,
-        server_cpu / max(returned, 1) * 1e6,
+        process_cpu / max(returned, 1) * 1e6,
         client_cpu / max(returned, 1) * 1e6,
         loop_cpu / max(returned, 1) * 1e6,
     )
@@ -733,38 +734,6 @@ async def _sample_responses(doc: InventoryDocument, workdir: Path) -> list[bytes
         engine.dispose()
 
 
-async def _floor_levels(
-    child: _Child, levels: Sequence[int], seconds: float, warmup: float, doc: InventoryDocument
-) -> list[LoadResult]:
-    """SubmitJob's requests against ``SubmitShaped`` on the echo server (see
-    ``start_echo_server``): the gRPC and protobuf cost of the same messages, and no more."""
-    templates = _submit_requests(doc)
-    out = []
-    for c in levels:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{child.port}") as channel:
-            await channel.channel_ready()
-            shaped = channel.unary_unary(
-                _FLOOR_METHOD,
-                request_serializer=pb.SubmitJobRequest.SerializeToString,
-                response_deserializer=pb.SubmitJobResponse.FromString,
-            )
-            turn = itertools.cycle(templates)
-
-            async def call(
-                shaped: Any = shaped, turn: Iterator[pb.SubmitJobRequest] = turn
-            ) -> bool:
-                request = pb.SubmitJobRequest()
-                request.CopyFrom(next(turn))
-                request.request_id = uuid.uuid4().hex
-                response = await shaped(request, timeout=30)
-                return bool(response.job.state == pb.Job.STATE_SCHEDULED)
-
-            r = await _closed_loop(_FLOOR_LABEL, call, c, seconds, warmup, child.process.pid)
-        _progress(f"floor c={c}: {r.rate:,.0f} req/s, p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms")
-        out.append(r)
-    return out
-
-
 def _submit_requests(doc: InventoryDocument) -> list[pb.SubmitJobRequest]:
     return _submit_requests_for(bench_specs(doc))
 
@@ -778,6 +747,21 @@ def _submit_requests_for(specs: Sequence[JobSpec]) -> list[pb.SubmitJobRequest]:
     ]
 
 
+def _submit_job(channel: grpc.aio.Channel) -> Any:
+    """The real SubmitJob method of a computenet server."""
+    return pb_grpc.SchedulerServiceStub(channel).SubmitJob  # type: ignore[no-untyped-call]
+
+
+def _submit_shaped(channel: grpc.aio.Channel) -> Any:
+    """``SubmitShaped`` of the echo server (see ``start_echo_server``): SubmitJob's messages
+    and no more."""
+    return channel.unary_unary(
+        _FLOOR_METHOD,
+        request_serializer=pb.SubmitJobRequest.SerializeToString,
+        response_deserializer=pb.SubmitJobResponse.FromString,
+    )
+
+
 async def _submit_levels(
     label: str,
     child: _Child,
@@ -785,21 +769,25 @@ async def _submit_levels(
     seconds: float,
     warmup: float,
     doc: InventoryDocument,
+    method: Callable[[grpc.aio.Channel], Any] = _submit_job,
 ) -> list[LoadResult]:
+    """SubmitJob's requests in a closed loop per level, to ``method`` of ``child``."""
     templates = _submit_requests(doc)
     out = []
     for c in levels:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{child.port}") as channel:
             await channel.channel_ready()
-            stub = pb_grpc.SchedulerServiceStub(channel)  # type: ignore[no-untyped-call]
+            submit = method(channel)
             turn = itertools.cycle(templates)
 
-            async def call(stub: Any = stub, turn: Iterator[pb.SubmitJobRequest] = turn) -> bool:
+            async def call(
+                submit: Any = submit, turn: Iterator[pb.SubmitJobRequest] = turn
+            ) -> bool:
                 request = pb.SubmitJobRequest()
                 request.CopyFrom(next(turn))
                 # Every create carries a fresh request_id, as the client library sends.
                 request.request_id = uuid.uuid4().hex
-                response = await stub.SubmitJob(request, timeout=30)
+                response = await submit(request, timeout=30)
                 return bool(response.job.state == pb.Job.STATE_SCHEDULED)
 
             r = await _closed_loop(label, call, c, seconds, warmup, child.process.pid)
@@ -1318,7 +1306,15 @@ async def _run(args: argparse.Namespace, workdir: Path) -> int:
         child = _spawn("echo", workdir, "--responses-file", str(responses))
         try:
             echo = await _echo_levels(child, args.levels, args.seconds, args.warmup, payload)
-            floor = await _floor_levels(child, args.levels, args.seconds, args.warmup, grpc_doc)
+            floor = await _submit_levels(
+                _FLOOR_LABEL,
+                child,
+                args.levels,
+                args.seconds,
+                args.warmup,
+                grpc_doc,
+                _submit_shaped,
+            )
         finally:
             child.stop()
         backends: list[tuple[str, contextlib.AbstractContextManager[str]]] = [
